@@ -142,6 +142,23 @@ class FeedStatus:
 FEED_STATUSES = ("ok", "not-modified", "moved", "gone", "error")
 
 
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the store remembers of a feed between runs."""
+
+    etag: str = ""
+    last_modified: str = ""
+    body_hash: str = ""
+    failures: int = 0
+    retry_after: str = ""
+    title: str = ""
+    status: str = ""
+    error: str = ""
+    new_url: str = ""
+    checked_at: str = ""
+    ok_at: str = ""
+
+
 # ---------------------------------------------------------------- summarise
 
 

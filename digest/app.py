@@ -1,0 +1,226 @@
+"""One function per command, wiring the stages. Returns result records; never prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import zoneinfo
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from email.message import EmailMessage
+from pathlib import Path
+
+from . import collect as collect_stage
+from . import message, outbox, selection
+from .dedup import canonical_url
+from .errors import UsageError
+from .models import Article, Config, FeedStatus, Lead, RenderedEdition, Subscriber
+from .render import Renderer
+from .store import Store
+from .summarise import summarise
+
+log = logging.getLogger(__name__)
+
+SECRET_ENV = "DIGEST_SECRET"
+
+
+@dataclass(frozen=True, slots=True)
+class CollectResult:
+    feeds: tuple[FeedStatus, ...]
+
+    @property
+    def new_articles(self) -> int:
+        return sum(f.new_articles for f in self.feeds)
+
+    @property
+    def failed(self) -> tuple[FeedStatus, ...]:
+        return tuple(f for f in self.feeds if f.status == "error")
+
+    @property
+    def all_failed(self) -> bool:
+        return bool(self.feeds) and len(self.failed) == len(self.feeds)
+
+
+@dataclass(slots=True)
+class Day:
+    """A date's edition, as built: the plan, its rendered editions and how to reach readers."""
+
+    config: Config
+    date: dt.date
+    built_at: dt.datetime
+    articles: list[Article]
+    leads: dict[str, Lead]
+    plan: selection.Plan
+    secret: bytes
+    rendered: dict[str, RenderedEdition] = field(default_factory=dict)
+
+    def edition(self, key: str) -> RenderedEdition:
+        """The rendered edition `key`, rendering it on first use."""
+        if key not in self.rendered:
+            self.rendered[key] = Renderer(self.config).render(self.plan.editions[key])
+        return self.rendered[key]
+
+    def reader(self, email: str) -> Subscriber:
+        """The subscriber with this address, or an all-topics reader for any other address."""
+        for s in self.config.subscribers:
+            if s.email.lower() == email.lower():
+                return s
+        return Subscriber(email, "", tuple(t.id for t in self.config.topics))
+
+    def message(self, reader: Subscriber) -> EmailMessage | None:
+        """The reader's message, or None when nothing in their topics is new."""
+        key = selection.edition_key(reader.topics, [t.id for t in self.config.topics])
+        if key not in self.plan.editions:
+            return None
+        return message.build(self.edition(key), self.config, self.secret, reader, self.date,
+                             self.built_at)
+
+    def messages(self) -> Iterator[tuple[Subscriber, EmailMessage]]:
+        for s in self.config.subscribers:
+            if (m := self.message(s)) is not None:
+                yield s, m
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    day: Day
+    collected: CollectResult
+    folder: Path
+    files: tuple[Path, ...]
+    frozen: bool  # the edition existed already and was rebuilt as it was
+
+
+def today(config: Config, now: dt.datetime) -> dt.date:
+    return now.astimezone(zoneinfo.ZoneInfo(config.timezone)).date()
+
+
+def collect(config: Config, *, now: dt.datetime | None = None,
+            progress: Callable[[collect_stage.Fetched], None] | None = None,
+            store: Store | None = None) -> CollectResult:
+    """Fetch every feed into the store; each feed is saved as soon as it is in."""
+    now = now or dt.datetime.now(dt.UTC)
+    if store is None:
+        with Store.open(config.state) as s:
+            return collect(config, now=now, progress=progress, store=s)
+    states = store.feed_states()
+    statuses = []
+    for fetched in collect_stage.collect(config.feeds, states, now=now,
+                                         max_bytes=config.max_feed_bytes, progress=progress):
+        new = store.save_feed(fetched.status, fetched.state, fetched.articles, canonical_url)
+        status = replace(fetched.status, new_articles=new)
+        log.debug("feed %s: %s %s (%d new)", status.feed_id, status.status, status.error, new)
+        statuses.append(status)
+    order = {f.id: i for i, f in enumerate(config.feeds)}
+    statuses.sort(key=lambda s: order[s.feed_id])
+    return CollectResult(tuple(statuses))
+
+
+def _secret(store: Store) -> bytes:
+    env = os.environ.get(SECRET_ENV)
+    return env.encode() if env else store.secret()
+
+
+def load_day(config: Config, store: Store, date: dt.date, now: dt.datetime,
+             *, rebuild: bool = False) -> tuple[Day, bool]:
+    """The day's plan: the frozen edition if one was built (unless `rebuild`), else fresh candidates."""
+    existing = None if rebuild else store.edition(date)
+    if existing:
+        built_at, ids = existing
+        articles = store.articles(ids)
+    else:
+        zone = zoneinfo.ZoneInfo(config.timezone)
+        end_of_day = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), zone)
+        reference = min(now, end_of_day)
+        since = reference - dt.timedelta(hours=config.window_hours) if config.window_hours else None
+        articles = store.candidates(since, reference, exclude_date=date.isoformat())
+        built_at = now
+    leads = {a.id: summarise(a, config.lead_words, show_images=config.theme.show_images)
+             for a in articles}
+    plan = selection.plan(articles, leads, date=date, topics=config.topics, feeds=config.feeds,
+                          subscribers=config.subscribers, max_per_topic=config.max_per_topic)
+    return Day(config, date, built_at, articles, leads, plan, _secret(store)), existing is not None
+
+
+def build(config: Config, *, date: dt.date | None = None, rebuild: bool = False,
+          offline: bool = False, eml: bool = False, now: dt.datetime | None = None,
+          progress: Callable[[collect_stage.Fetched], None] | None = None) -> BuildResult:
+    """Collect, select, summarise and render the edition of `date` into the outbox."""
+    now = now or dt.datetime.now(dt.UTC)
+    date = date or today(config, now)
+    with Store.open(config.state) as store:
+        collected = CollectResult(()) if offline else collect(config, now=now, progress=progress,
+                                                              store=store)
+        day, frozen = load_day(config, store, date, now, rebuild=rebuild)
+        folder = outbox.day_folder(config.outbox, date.isoformat())
+        kept = _kept_editions(day, config.max_edition_files)
+        files: list[Path] = []
+        for key in kept:
+            html_part, text_part = message.personalise(
+                day.edition(key), message.reader_values(config, day.secret, None))
+            html_path, text_path = outbox.edition_paths(folder, key)
+            outbox.write_atomic(html_path, html_part)
+            outbox.write_atomic(text_path, text_part)
+            files += [html_path, text_path]
+        if eml:
+            for reader, msg in day.messages():
+                path = outbox.message_path(folder, reader.email)
+                outbox.write_atomic(path, message.as_bytes(msg))
+                files.append(path)
+        if day.plan.editions and not frozen:
+            store.record_edition(date, day.built_at, day.plan.carried)
+        if day.plan.editions:
+            manifest = _manifest(day, collected, kept, folder)
+            files.append(outbox.write_manifest(folder, manifest))
+            files.append(outbox.write_index(folder, manifest))
+    return BuildResult(day, collected, folder, tuple(files), frozen)
+
+
+def open_day(config: Config, date: dt.date | None = None, *, now: dt.datetime | None = None) -> Day:
+    """The built edition of `date`, read from the store without changing it."""
+    now = now or dt.datetime.now(dt.UTC)
+    date = date or today(config, now)
+    with Store.open(config.state, lock=False) as store:
+        if store.edition(date) is None:
+            raise UsageError(f"no edition of {date} has been built yet; run `digest build --date {date}`")
+        day, _ = load_day(config, store, date, now)
+    return day
+
+
+def _kept_editions(day: Day, limit: int) -> list[str]:
+    """The editions kept as files: all-topics first, then the most common reader selections."""
+    counts = Counter(day.plan.recipients.values())
+    keys = sorted(day.plan.editions, key=lambda k: (k != selection.ALL, -counts[k], k))
+    return keys[:limit]
+
+
+def _manifest(day: Day, collected: CollectResult, kept: list[str], folder: Path) -> dict:
+    def rel(p: Path) -> str:
+        return p.relative_to(folder).as_posix()
+
+    by_id = {a.id: a for a in day.articles}
+    editions = []
+    for key, ed in day.plan.editions.items():
+        r = day.edition(key)
+        html_path, text_path = outbox.edition_paths(folder, key)
+        editions.append({
+            "key": key, "topics": list(ed.topics), "subject": r.subject,
+            "html": rel(html_path) if key in kept else None,
+            "text": rel(text_path) if key in kept else None,
+            "html_bytes": r.html_bytes, "articles": list(r.article_ids),
+        })
+    return {
+        "newsletter": day.config.name,
+        "date": day.date.isoformat(),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "articles": [
+            {"id": aid, "title": by_id[aid].title, "url": by_id[aid].url, "feed": by_id[aid].feed_id,
+             "topics": list(topics),
+             "published": by_id[aid].published.isoformat() if by_id[aid].published else None}
+            for aid, topics in day.plan.topics.items()],
+        "editions": editions,
+        "recipients": [{"email": e, "edition": k} for e, k in day.plan.recipients.items()],
+        "feeds": [{"id": f.feed_id, "url": f.url, "status": f.status, "error": f.error,
+                   "new_articles": f.new_articles} for f in collected.feeds],
+    }

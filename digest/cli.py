@@ -1,0 +1,229 @@
+"""The `digest` command: a thin click layer over digest.app."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, app, message
+from . import config as config_mod
+from .errors import DigestError, UsageError
+from .models import Config
+
+log = logging.getLogger("digest")
+
+
+# ---------------------------------------------------------------- shared options
+# --config, -v and -q work before or after the command: `digest --config F build`
+# and `digest build --config F` both work.
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """Keep the option on the root context, adding up counts given at both levels."""
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        obj = ctx.find_root().ensure_object(dict)
+        if isinstance(value, int):
+            obj[key] = obj.get(key, 0) + value
+        elif value:
+            obj[key] = value
+        return value
+    return callback
+
+
+def common(f: Callable) -> Callable:
+    f = click.option("--config", "config_path", type=click.Path(dir_okay=False), expose_value=False,
+                     callback=_remember("config"), is_eager=True,
+                     help="Config file [default: $DIGEST_CONFIG or ./digest.toml].")(f)
+    f = click.option("-v", "--verbose", count=True, expose_value=False, callback=_remember("verbose"),
+                     is_eager=True, help="More detail (-vv for every item).")(f)
+    f = click.option("-q", "--quiet", count=True, expose_value=False, callback=_remember("quiet"),
+                     is_eager=True, help="Only errors.")(f)
+    return f
+
+
+def _setup_logging(ctx: click.Context) -> int:
+    obj = ctx.find_root().ensure_object(dict)
+    level = obj.get("verbose", 0) - obj.get("quiet", 0)
+    logging.basicConfig(
+        level={-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(max(-1, min(level, 2)),
+                                                                           logging.DEBUG),
+        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    return level
+
+
+def _config(ctx: click.Context) -> Config:
+    return config_mod.load(ctx.find_root().ensure_object(dict).get("config"))
+
+
+def _say(ctx: click.Context, text: str) -> None:
+    """The closing summary: stderr, so stdout stays clean for messages; silent with -q."""
+    if ctx.find_root().ensure_object(dict).get("quiet", 0) == 0:
+        click.echo(text, err=True)
+
+
+def handled(f: Callable) -> Callable:
+    """Turn DigestError into `Error: ...` on stderr and its exit code; traceback only with -v."""
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        _setup_logging(ctx)
+        try:
+            return f(*args, **kwargs)
+        except DigestError as e:
+            if ctx.find_root().ensure_object(dict).get("verbose"):
+                log.exception("failed")
+            for line in str(e).splitlines() or [type(e).__name__]:
+                click.echo(f"Error: {line}", err=True)
+            ctx.exit(e.exit_code)
+    return wrapper
+
+
+def _progress(ctx: click.Context, total: int, label: str):
+    """A progress bar on stderr when it is a terminal; otherwise nothing."""
+    if not sys.stderr.isatty() or total < 2:
+        return None
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date like 2025-07-03, got {value!r}") from None
+
+
+# ---------------------------------------------------------------- commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="digest")
+@common
+def main() -> None:
+    """Build a daily newsletter digest from RSS/Atom feeds.
+
+    \b
+    Example:
+      digest init && digest build && digest preview
+    """
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@common
+@handled
+def init(directory: Path) -> None:
+    """Write a commented starter digest.toml into DIRECTORY.
+
+    \b
+    Example:
+      digest init mynews && cd mynews && digest build
+    """
+    target = directory / config_mod.DEFAULT_NAME
+    if target.exists():
+        raise UsageError(f"{target} exists already; not overwriting it")
+    directory.mkdir(parents=True, exist_ok=True)
+    samples = Path(__file__).resolve().parent / "samples"
+    target.write_text(config_mod.starter(samples), encoding="utf-8")
+    click.echo(f"Wrote {target}. Edit it, then run `digest build`.", err=True)
+
+
+@main.command()
+@click.option("--date", "date_", metavar="YYYY-MM-DD", help="Edition date [default: today in the config's timezone].")
+@click.option("--rebuild", is_flag=True, help="Build the date's edition again from the current articles.")
+@click.option("--offline", is_flag=True, help="Skip fetching; build from what the store holds.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the messages to stdout (for sendmail -t).")
+@click.option("--to", "to", metavar="EMAIL", help="With --stdout: only this reader's message.")
+@click.option("--format", "fmt", type=click.Choice(["eml", "mbox"]), default=None,
+              help="With --stdout: one message (eml) or an mbox stream [default: eml with --to, else mbox].")
+@click.option("--eml", is_flag=True, help="Also write messages/<address>.eml for each reader.")
+@common
+@handled
+@click.pass_context
+def build(ctx: click.Context, date_: str | None, rebuild: bool, offline: bool, to_stdout: bool,
+          to: str | None, fmt: str | None, eml: bool) -> None:
+    """Collect, select, summarise and render the day's edition into the outbox.
+
+    \b
+    Examples:
+      digest build
+      digest build --offline --date 2025-07-03 --rebuild
+      digest build --stdout --to ana@example.org | sendmail -t
+    """
+    if to and not to_stdout:
+        raise UsageError("--to needs --stdout")
+    config = _config(ctx)
+    bar = _progress(ctx, len(config.feeds), "Collecting") if not offline else None
+    with bar or contextlib.nullcontext():
+        result = app.build(config, date=_date(date_), rebuild=rebuild, offline=offline, eml=eml,
+                           progress=(lambda _r: bar.update(1)) if bar else None)
+    day = result.day
+    if to_stdout:
+        readers = [day.reader(to)] if to else list(config.subscribers)
+        msgs = [m for r in readers if (m := day.message(r)) is not None]
+        if to and not msgs:
+            raise UsageError(f"nothing new for {to} on {day.date}: no message")
+        if (fmt or ("eml" if to else "mbox")) == "eml":
+            if len(msgs) != 1:
+                raise UsageError("--format eml prints one message: name the reader with --to")
+            sys.stdout.buffer.write(message.as_bytes(msgs[0]))
+        else:
+            sys.stdout.buffer.write(message.as_mbox(msgs))
+        sys.stdout.flush()
+    _say(ctx, _summary(result))
+    if result.collected.all_failed:
+        ctx.exit(1)
+
+
+@main.command()
+@common
+@handled
+@click.pass_context
+def collect(ctx: click.Context) -> None:
+    """Fetch every feed into the store, without building.
+
+    \b
+    Example:
+      digest collect -v
+    """
+    config = _config(ctx)
+    bar = _progress(ctx, len(config.feeds), "Collecting")
+    with bar or contextlib.nullcontext():
+        result = app.collect(config, progress=(lambda _r: bar.update(1)) if bar else None)
+    _say(ctx, _feeds_summary(result) + f", {result.new_articles} new articles")
+    if result.all_failed:
+        ctx.exit(1)
+
+
+def _feeds_summary(c: app.CollectResult) -> str:
+    if not c.feeds:
+        return "offline"
+    ok = len(c.feeds) - len(c.failed)
+    text = f"{ok} feeds ok, {len(c.failed)} failed"
+    if c.failed:
+        text += " (" + "; ".join(f"{f.feed_id}: {f.error}" for f in c.failed) + ")"
+    moved = [f for f in c.feeds if f.status in ("moved", "gone")]
+    if moved:
+        text += " [" + "; ".join(f"{f.feed_id} {f.status}" + (f" to {f.new_url}" if f.new_url else "")
+                                 for f in moved) + "]"
+    return text
+
+
+def _summary(r: app.BuildResult) -> str:
+    plan = r.day.plan
+    if not plan.editions:
+        return f"{_feeds_summary(r.collected)}, {r.collected.new_articles} new articles; nothing new for {r.day.date}: no edition"
+    sizes = [r.day.edition(k).html_bytes for k in plan.editions]
+    return (f"{_feeds_summary(r.collected)}, {r.collected.new_articles} new articles; "
+            f"edition {r.day.date}{' (as first built)' if r.frozen else ''}: "
+            f"{len(plan.editions)} editions (largest {max(sizes) / 1024:.0f} KB), "
+            f"{len(plan.recipients)} recipients -> {r.folder}")

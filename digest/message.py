@@ -1,0 +1,111 @@
+"""RenderedEdition + reader -> an RFC 5322 message (eml, mbox, or bytes for SMTP)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import html
+import re
+import zoneinfo
+from collections.abc import Iterable
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr, parsedate_to_datetime
+from urllib.parse import quote
+
+from .models import Config, RenderedEdition, Subscriber
+from .render import PLACEHOLDERS
+
+# SMTP policy: CRLF line ends. Headers fold only past RFC 5322's hard limit of
+# 998: folding at 78 turns a long List-Unsubscribe URL into RFC 2047 encoded
+# words, which mail clients do not decode there. Bodies go out as
+# quoted-printable, which keeps every body line at 76 whatever the HTML.
+POLICY = policy.SMTP.clone(max_line_length=998)
+
+
+def unsubscribe_token(secret: bytes, email: str) -> str:
+    """An unguessable token proving a link was made for `email`."""
+    return hmac.new(secret, email.lower().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def unsubscribe_url(config: Config, secret: bytes, email: str) -> str:
+    return (config.unsubscribe.replace("{email}", quote(email, safe="@"))
+            .replace("{token}", unsubscribe_token(secret, email)))
+
+
+def reader_values(config: Config, secret: bytes, reader: Subscriber | None) -> dict[str, str]:
+    """What fills the placeholders for `reader`; None gives the web version's neutral values."""
+    if reader is None:
+        return {"greeting": "Good morning.", "email": "your address", "unsubscribe": config.site_url}
+    return {"greeting": f"Good morning, {reader.name}." if reader.name else "Good morning.",
+            "email": reader.email, "unsubscribe": unsubscribe_url(config, secret, reader.email)}
+
+
+def personalise(edition: RenderedEdition, values: dict[str, str]) -> tuple[str, str]:
+    """The edition's HTML and text with the placeholders filled in (escaped for the HTML)."""
+    html_part, text_part = edition.html, edition.text
+    for key, marker in PLACEHOLDERS.items():
+        html_part = html_part.replace(marker, html.escape(values[key], quote=True))
+        text_part = text_part.replace(marker, values[key])
+    return html_part, text_part
+
+
+def message_id(config: Config, date: dt.date, edition_key: str, email: str) -> str:
+    """Stable for (newsletter, date, edition, recipient), so a rebuild or resend is recognisable."""
+    domain = parseaddr(config.sender)[1].rpartition("@")[2] or "digest.invalid"
+    h = hashlib.sha256(f"{config.name}\0{date}\0{edition_key}\0{email.lower()}".encode()).hexdigest()
+    return f"<digest.{date:%Y%m%d}.{h[:24]}@{domain}>"
+
+
+def list_id(config: Config) -> str:
+    domain = parseaddr(config.sender)[1].rpartition("@")[2] or "digest.invalid"
+    slug = re.sub(r"[^a-z0-9]+", "-", config.name.lower()).strip("-") or "digest"
+    return f"{_one_line(config.name)} <{slug}.{domain}>"
+
+
+def build(edition: RenderedEdition, config: Config, secret: bytes, reader: Subscriber,
+          date: dt.date, built_at: dt.datetime) -> EmailMessage:
+    """One reader's message: multipart/alternative, text then HTML, UTF-8."""
+    html_part, text_part = personalise(edition, reader_values(config, secret, reader))
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = config.sender
+    msg["To"] = Address(_one_line(reader.name), addr_spec=reader.email) if reader.name else reader.email
+    if config.reply_to:
+        msg["Reply-To"] = config.reply_to
+    msg["Subject"] = _one_line(edition.subject)
+    msg["Date"] = format_datetime(built_at.astimezone(zoneinfo.ZoneInfo(config.timezone)))
+    msg["Message-ID"] = message_id(config, date, edition.key, reader.email)
+    msg["List-Id"] = list_id(config)
+    unsub = unsubscribe_url(config, secret, reader.email)
+    msg["List-Unsubscribe"] = f"<{unsub}>"
+    if unsub.startswith("https:"):
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["X-Digest-Edition"] = f"{date.isoformat()} {edition.key}"
+    msg.set_content(text_part, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html_part, subtype="html", charset="utf-8", cte="quoted-printable")
+    # A boundary derived from the Message-ID keeps a rebuilt message byte-identical.
+    msg.set_boundary("=_" + hashlib.sha256(msg["Message-ID"].encode()).hexdigest()[:32])
+    return msg
+
+
+def as_bytes(msg: EmailMessage) -> bytes:
+    return msg.as_bytes(policy=POLICY)
+
+
+def as_mbox(messages: Iterable[EmailMessage]) -> bytes:
+    """An mboxrd stream of `messages`: a From_ line each, body lines starting ">*From " quoted."""
+    out = []
+    for msg in messages:
+        sender = parseaddr(msg["From"])[1] or "MAILER-DAEMON"
+        stamp = parsedate_to_datetime(msg["Date"]).astimezone(dt.UTC).strftime("%a %b %d %H:%M:%S %Y")
+        body = msg.as_bytes(policy=POLICY.clone(linesep="\n"))
+        body = re.sub(rb"(?m)^(>*From )", rb">\1", body)
+        out.append(f"From {sender} {stamp}\n".encode() + body.rstrip(b"\n") + b"\n\n")
+    return b"".join(out)
+
+
+def _one_line(text: str) -> str:
+    """Header text from feed or config: control characters and line breaks become spaces."""
+    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", text).split())
