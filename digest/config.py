@@ -60,10 +60,11 @@ def parse(raw: Mapping[str, Any], file: Path) -> Config:
 
     theme_raw = c.table(d, "digest.theme")
     c.keys(theme_raw, "digest.theme", {"accent", "logo_url", "font_stack", "show_images"})
+    default = Theme()  # with slots=True, Theme.accent is a descriptor, not the default
     theme = Theme(
-        accent=c.value(theme_raw, "digest.theme", "accent", str, Theme.accent, _colour),
+        accent=c.value(theme_raw, "digest.theme", "accent", str, default.accent, _colour),
         logo_url=c.value(theme_raw, "digest.theme", "logo_url", str, "", _https_or_empty),
-        font_stack=c.value(theme_raw, "digest.theme", "font_stack", str, Theme.font_stack, _font_stack),
+        font_stack=c.value(theme_raw, "digest.theme", "font_stack", str, default.font_stack, _font_stack),
         show_images=c.value(theme_raw, "digest.theme", "show_images", bool, True),
     )
 
@@ -88,7 +89,7 @@ def parse(raw: Mapping[str, Any], file: Path) -> Config:
     smtp_raw = c.table(raw, "smtp")
     c.keys(smtp_raw, "smtp", {"url", "username", "password_env", "rate"})
     smtp = SmtpSpec(
-        url=c.value(smtp_raw, "smtp", "url", str, SmtpSpec.url, _smtp_url),
+        url=c.value(smtp_raw, "smtp", "url", str, SmtpSpec().url, _smtp_url),
         username=c.value(smtp_raw, "smtp", "username", str, ""),
         password_env=c.value(smtp_raw, "smtp", "password_env", str, ""),
         rate=float(c.value(smtp_raw, "smtp", "rate", (int, float), 10, _positive)),

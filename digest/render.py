@@ -112,6 +112,8 @@ class Renderer:
             "date_long": _long_date(edition.date),
             "sections": edition.sections,
             "count": len(edition.stories),
+            "contents": " · ".join(f"{s.topic.title} {len(s.stories) + len(s.more)}"
+                                   for s in edition.sections),
             "theme": c.theme,
             "greeting": PLACEHOLDERS["greeting"],
             "reader_email": PLACEHOLDERS["email"],
