@@ -182,9 +182,11 @@ def _clean_text(text: str) -> str:
             break
         text = _TAGLIKE.sub(" ", html.unescape(_TAGLIKE.sub(" ", text)))
     text = _CONTROL.sub("", text).replace("\u00ad", "").replace("\u200b", "")
-    text = _SPACE.sub(" ", text).strip()
     # A "javascript:" in prose is harmless text, but it must never look like a link.
     text = re.sub(r"(?i)javascript\s*:", "javascript ", text)
+    # A literal "<" before a letter is text, but keep it from ever reading as a tag.
+    text = re.sub(r"<(?=[a-zA-Z/!?])", "< ", text)
+    text = _SPACE.sub(" ", text).strip()
     return _GLUED.sub(r"\1 ", text)
 
 
@@ -495,7 +497,7 @@ def _fit(paragraphs: tuple[str, ...], budget: int, truncated: bool) -> str:
                 tail = re.sub(r"\s*(?:…|\.\.\.)$", "", broken)
                 had_ellipsis = tail != broken
                 n = count_words(tail) - (0 if had_ellipsis else 1)
-                return _ellipsis_cut(tail, min(n, budget))
+                return _balance(_ellipsis_cut(tail, min(n, budget)))
         for s in sentences:
             n = count_words(s)
             if used + n <= budget:
