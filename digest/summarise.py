@@ -296,8 +296,10 @@ _JUNK_LINE = re.compile(
         (?:photo|photograph|image|picture|pictured|illustration|graphic|video|watch|listen
            |credit|source|foto|bild|fotó|imagen|crédito|caption)s?\b\s*(?::|by\b|credit\b|[-–—|])
       | (?:©|\(c\)|copyright\b)
-      | by\s+[\w.'’\- ]{1,60}$                       # "By Jane Doe", "by Staff Writers"
-      | by\s+[\w.'’\-]+(?:\s+[\w.'’\-]+){0,4}\s*[,|]  # "By Jane Doe, Reuters"
+      # "By Jane Doe", "by Staff Writers", "By Jane Doe, Reuters": capitalised names
+      # only, so "By many measures, ..." stays a lead.
+      | by\s+(?-i:[A-Z][\w.'’\-]*(?:\s+(?:and\s+|&\s+|de\s+|van\s+|von\s+)?[A-Z][\w.'’\-]*){0,4})
+        \s*(?:$|[,|])
       | (?:von|par|por)\s+[A-ZÀ-Þ][\w.'’\-]+(?:\s+[A-ZÀ-Þ][\w.'’\-]+){0,3}$
       | (?:read|see|view|watch)\s+(?:more|the\s+(?:full|whole|rest)|full|on|it\s+on|the\s+original)\b
       | (?:continue|continued)\s+(?:reading|on|at)\b
@@ -307,7 +309,7 @@ _JUNK_LINE = re.compile(
       | \[?(?:…|\.\.\.)\]?$
       | (?:share|tweet|email|print|pin)\s+(?:this|on|via|it)\b
       | share\s*(?::|$)
-      | (?:subscribe|sign\s+up|follow\s+us|like\s+us|join\s+us|download\s+our|get\s+our)\b
+      | (?:subscribe|sign\s+up|follow\s+us|like\s+us|download\s+our\s+app)\b
       | (?:advertisement|advertising|sponsored|sponsor(?:ed)?\s+(?:by|content)|anzeige|publicidad|publicité)\b
       | (?:related|see\s+also|also\s+read|recommended|more\s+from|tags?|filed\s+under|categories)\s*:
       | the\s+post\s+.+\s+appeared\s+first\s+on\b
@@ -361,7 +363,8 @@ _DATELINE = re.compile(
     rf"""^(?:by\s+[\w.'’\- ]{{1,40}}?,\s*)?          # "by Staff Writers, "
     (?P<dl>
         (?P<place>{_PLACE})
-        (?P<date1>,\s*{_MONTH}\s+\d{{1,2}})?          # "LONDON, July 3 (Reuters)"
+        (?P<date1>,\s*(?:{_MONTH}\s+\d{{1,2}}        # "LONDON, July 3 (Reuters)"
+          |\d{{1,2}}\s+[A-Z][a-z]{{2,8}}\.?(?:\s+\d{{4}})?))?  # "Quito, 24 Set 2018 (AFP)"
         \s+\((?P<agency>(?:[A-Z][A-Za-z.&]{{1,14}}|dpa|epd|kna|apa)(?:[ /|][A-Z][A-Za-z.&]{{1,14}})?)\)
         (?P<date2>\s+{_MONTH}\s+\d{{1,2}},?\s+\d{{4}})? # "(AFP) Jul 3, 2025"
     )

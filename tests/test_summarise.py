@@ -243,3 +243,18 @@ def test_any_media_gives_https_image_or_none(url, width, height):
     if lead.image is not None:
         assert lead.image.url.startswith("https://")
         assert 0 < lead.image.width <= DISPLAY_WIDTH and lead.image.height >= 0
+
+
+@pytest.mark.parametrize(
+    "summary, dateline, text",
+    [
+        ("<p>By many measures, the sector is huge.</p>", "", "By many measures, the sector is huge."),
+        ("<p>Join us for the launch on Friday.</p>", "", "Join us for the launch on Friday."),
+        ("Quito, 24 Set 2018 (AFP) - O fundador falou.", "Quito, 24 Set 2018 (AFP)", "O fundador falou."),
+        ("<p>By JANE DOE and JOHN ROE</p><p>Real lead.</p>", "", "Real lead."),
+    ],
+    ids=["by-phrase-is-not-byline", "join-us-is-prose", "day-month-dateline", "caps-byline"],
+)
+def test_found_on_the_whole_corpus(summary, dateline, text):
+    lead = summarise(art(summary=summary), 60)
+    assert (lead.dateline, lead.text) == (dateline, text)
