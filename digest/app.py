@@ -62,6 +62,11 @@ class Day:
             self.rendered[key] = Renderer(self.config).render(self.plan.editions[key])
         return self.rendered[key]
 
+    def web_version(self, key: str) -> tuple[str, str]:
+        """Edition `key` as the outbox keeps it: HTML and text with neutral reader values."""
+        return message.personalise(self.edition(key),
+                                   message.reader_values(self.config, self.secret, None))
+
     def reader(self, email: str) -> Subscriber:
         """The subscriber with this address, or an all-topics reader for any other address."""
         for s in self.config.subscribers:
@@ -157,8 +162,7 @@ def build(config: Config, *, date: dt.date | None = None, rebuild: bool = False,
         kept = _kept_editions(day, config.max_edition_files)
         files: list[Path] = []
         for key in kept:
-            html_part, text_part = message.personalise(
-                day.edition(key), message.reader_values(config, day.secret, None))
+            html_part, text_part = day.web_version(key)
             html_path, text_path = outbox.edition_paths(folder, key)
             outbox.write_atomic(html_path, html_part)
             outbox.write_atomic(text_path, text_part)
@@ -208,7 +212,7 @@ def _manifest(day: Day, collected: CollectResult, kept: list[str], folder: Path)
             "key": key, "topics": list(ed.topics), "subject": r.subject,
             "html": rel(html_path) if key in kept else None,
             "text": rel(text_path) if key in kept else None,
-            "html_bytes": r.html_bytes, "articles": list(r.article_ids),
+            "html_bytes": len(day.web_version(key)[0].encode()), "articles": list(r.article_ids),
         })
     return {
         "newsletter": day.config.name,
