@@ -218,13 +218,14 @@ def _manifest(day: Day, collected: CollectResult, kept: list[str], folder: Path)
         "newsletter": day.config.name,
         "date": day.date.isoformat(),
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "articles": [
-            {"id": aid, "title": by_id[aid].title, "url": by_id[aid].url, "feed": by_id[aid].feed_id,
-             "topics": list(topics),
-             "published": by_id[aid].published.isoformat() if by_id[aid].published else None}
-            for aid, topics in day.plan.topics.items()],
+        "articles": [_article_entry(by_id[aid], topics) for aid, topics in day.plan.topics.items()],
         "editions": editions,
         "recipients": [{"email": e, "edition": k} for e, k in day.plan.recipients.items()],
         "feeds": [{"id": f.feed_id, "url": f.url, "status": f.status, "error": f.error,
                    "new_articles": f.new_articles} for f in collected.feeds],
     }
+
+
+def _article_entry(a: Article, topics: tuple[str, ...]) -> dict:
+    return {"id": a.id, "title": a.title, "url": a.url, "feed": a.feed_id, "topics": list(topics),
+            "published": a.published.isoformat() if a.published else None}

@@ -138,7 +138,8 @@ def init(directory: Path) -> None:
 
 
 @main.command()
-@click.option("--date", "date_", metavar="YYYY-MM-DD", help="Edition date [default: today in the config's timezone].")
+@click.option("--date", "date_", metavar="YYYY-MM-DD",
+              help="Edition date [default: today in the config's timezone].")
 @click.option("--rebuild", is_flag=True, help="Build the date's edition again from the current articles.")
 @click.option("--offline", is_flag=True, help="Skip fetching; build from what the store holds.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the messages to stdout (for sendmail -t).")
@@ -221,7 +222,8 @@ def _feeds_summary(c: app.CollectResult) -> str:
 def _summary(r: app.BuildResult) -> str:
     plan = r.day.plan
     if not plan.editions:
-        return f"{_feeds_summary(r.collected)}, {r.collected.new_articles} new articles; nothing new for {r.day.date}: no edition"
+        return (f"{_feeds_summary(r.collected)}, {r.collected.new_articles} new articles; "
+                f"nothing new for {r.day.date}: no edition")
     sizes = [r.day.edition(k).html_bytes for k in plan.editions]
     return (f"{_feeds_summary(r.collected)}, {r.collected.new_articles} new articles; "
             f"edition {r.day.date}{' (as first built)' if r.frozen else ''}: "

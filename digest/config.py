@@ -22,7 +22,8 @@ from .models import Config, FeedSpec, SmtpSpec, Subscriber, Theme, TopicSpec
 
 DEFAULT_NAME = "digest.toml"
 
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"^[^@\s<>()\[\],;:\"]+@{_LABEL}(?:\.{_LABEL})+$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
@@ -357,7 +358,7 @@ def _feeds(c: _Checker, raw: Mapping[str, Any], topic_ids: list[str]) -> list[Fe
 
 def _subscriber(c: _Checker, where: str, email: Any, name: Any, topics: Any,
                 topic_ids: list[str]) -> Subscriber | None:
-    if not isinstance(email, str) or (msg := _email(email)):
+    if not isinstance(email, str) or _email(email):
         c.problem(f"{where}.email", f"expected an email address, got {email!r}")
         return None
     if not isinstance(name, str):

@@ -65,10 +65,11 @@ class Renderer:
         # An override can still `{% extends "builtin/digest.mjml" %}`.
         loaders += [builtin, jinja2.PrefixLoader({"builtin": builtin})]
         loader = jinja2.ChoiceLoader(loaders)
-        common = {"loader": loader, "undefined": jinja2.StrictUndefined, "keep_trailing_newline": True}
         # select_autoescape() would leave .mjml unescaped: switch it on explicitly.
-        self.html_env = jinja2.Environment(autoescape=True, **common)
-        self.text_env = jinja2.Environment(autoescape=False, **common)
+        self.html_env = jinja2.Environment(loader=loader, autoescape=True,
+                                           undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        self.text_env = jinja2.Environment(loader=loader, autoescape=False,
+                                           undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
         for env in (self.html_env, self.text_env):
             env.filters["local_time"] = self._local_time
             env.filters["wrap"] = _wrap

@@ -71,7 +71,8 @@ def claims(topic: TopicSpec, restricted: frozenset[str], article: Article, text:
     return keywords is None or keywords.search(text) is not None
 
 
-def stories(articles: Sequence[Article], leads: Mapping[str, Lead]) -> list[tuple[Story, tuple[Article, ...]]]:
+def stories(articles: Sequence[Article],
+            leads: Mapping[str, Lead]) -> list[tuple[Story, tuple[Article, ...]]]:
     """Merge duplicates: same canonical URL first, then the same story reworded.
 
     Returns (story, all its articles) newest first; the earliest article of a

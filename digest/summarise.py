@@ -56,20 +56,147 @@ def _cut_words(text: str, n: int) -> str:
 # Words that end with a full stop without ending the sentence. Lower case,
 # without the final dot; initialisms like "U.S." are caught by the letter-dot rule.
 _ABBREVIATIONS = frozenset(
-    """
-    mr mrs ms messrs dr prof gen sen rep gov lt col sgt capt cpt maj adm cmdr cdr brig pvt
-    st ste mt ft ave blvd rd hwy jr sr rev hon pres supt insp det no nos nr vs etc al approx
-    est inc ltd co corp bros dept div univ assn fig figs vol vols ch pp para art sec ed eds
-    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
-    a.m p.m e.g i.e cf ca bzw usw z.b d.h u.a s.o s.u ggf evtl inkl ca mio mrd tsd abs str
-    mme mlle mm sra srta sres dña dra ud uds pág núm
-    """.split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "messrs",
+        "dr",
+        "prof",
+        "gen",
+        "sen",
+        "rep",
+        "gov",
+        "lt",
+        "col",
+        "sgt",
+        "capt",
+        "cpt",
+        "maj",
+        "adm",
+        "cmdr",
+        "cdr",
+        "brig",
+        "pvt",
+        "st",
+        "ste",
+        "mt",
+        "ft",
+        "ave",
+        "blvd",
+        "rd",
+        "hwy",
+        "jr",
+        "sr",
+        "rev",
+        "hon",
+        "pres",
+        "supt",
+        "insp",
+        "det",
+        "no",
+        "nos",
+        "nr",
+        "vs",
+        "etc",
+        "al",
+        "approx",
+        "est",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "bros",
+        "dept",
+        "div",
+        "univ",
+        "assn",
+        "fig",
+        "figs",
+        "vol",
+        "vols",
+        "ch",
+        "pp",
+        "para",
+        "art",
+        "sec",
+        "ed",
+        "eds",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "a.m",
+        "p.m",
+        "e.g",
+        "i.e",
+        "cf",
+        "ca",
+        "bzw",
+        "usw",
+        "z.b",
+        "d.h",
+        "u.a",
+        "s.o",
+        "s.u",
+        "ggf",
+        "evtl",
+        "inkl",
+        "ca",
+        "mio",
+        "mrd",
+        "tsd",
+        "abs",
+        "str",
+        "mme",
+        "mlle",
+        "mm",
+        "sra",
+        "srta",
+        "sres",
+        "dña",
+        "dra",
+        "ud",
+        "uds",
+        "pág",
+        "núm",
+    ]
 )
 
 _MONTHS_ORDINAL = frozenset(
-    """
-    januar jänner februar märz april mai juni juli august september oktober november dezember
-    """.split()
+    [
+        "januar",
+        "jänner",
+        "februar",
+        "märz",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "dezember",
+    ]
 )
 
 _OPENERS = "\"“‘'(«¿¡[„"
@@ -353,9 +480,7 @@ def _is_junk(text: str) -> bool:
 
 # ---------------------------------------------------------------- datelines
 
-_MONTH = (
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]{0,6}\.?"
-)
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]{0,6}\.?"
 _PLACE_WORD = r"[A-ZÀ-Þ][\w.'’\-]*"
 _PLACE = rf"{_PLACE_WORD}(?:(?:\s+|,\s*|\s*/\s*){_PLACE_WORD})*"
 _DASH = r"\s*(?:--|[-–—])\s+"
@@ -491,9 +616,7 @@ def _fit(paragraphs: tuple[str, ...], budget: int, truncated: bool) -> str:
         # A feed's own "..." at the end marks text it cut: show it as one "…".
         para = re.sub(r"\s*(?:\.\.\.|…)$", ELLIPSIS, para)
         sentences = split_sentences(para)
-        if truncated and i == len(paragraphs) - 1 and sentences and not _ends_sentence(
-            sentences[-1]
-        ):
+        if truncated and i == len(paragraphs) - 1 and sentences and not _ends_sentence(sentences[-1]):
             broken = sentences.pop()
             if not sentences and not out:
                 # The feed cut its only sentence: end at the last whole word.
@@ -522,7 +645,6 @@ def _close_paragraph(sentences: list[str]) -> None:
     """End a paragraph with a full stop before another is appended (standfirsts often lack one)."""
     if sentences and not _ends_sentence(sentences[-1]):
         sentences[-1] += "."
-
 
 
 # ---------------------------------------------------------------- images

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import feedparser
@@ -70,7 +70,7 @@ def _json_articles(path: Path) -> list[Article]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> tuple[Article, ...]:
     """Return the articles of one corpus file, in feed order."""
     path = FEEDS / name

@@ -1,8 +1,7 @@
 """The labelled lead set: accuracy on real feed items (tests/leads_report.py prints the detail)."""
 
-import pytest
-
 import leads_report
+import pytest
 
 
 @pytest.fixture(scope="module")
