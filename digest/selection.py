@@ -76,7 +76,8 @@ def stories(articles: Sequence[Article],
     """Merge duplicates: same canonical URL first, then the same story reworded.
 
     Returns (story, all its articles) newest first; the earliest article of a
-    group is the story, the others become its "also" links.
+    group is the story; the first article of each other page in the group
+    becomes an "also" link (a second copy of the same page is not worth one).
     """
     by_url: dict[str, list[Article]] = {}
     for a in sorted(articles, key=lambda a: (a.when, a.id)):
@@ -87,8 +88,8 @@ def stories(articles: Sequence[Article],
     for group in group_duplicates([(a.title, leads[a.id].text if a.id in leads else "") for a in heads]):
         rep = heads[group[0]]
         everyone = [m for i in group for m in members[heads[i].id]]
-        also = tuple(dict.fromkeys(
-            Link(a.title, a.url, a.source) for a in everyone[1:] if a.url and a.source != rep.source))
+        also = tuple(Link(heads[i].title, heads[i].url, heads[i].source)
+                     for i in group[1:] if heads[i].url)
         out.append((Story(rep, leads.get(rep.id, Lead("")), also), tuple(everyone)))
     out.sort(key=lambda pair: (pair[0].article.when, pair[0].article.id), reverse=True)
     return out

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from digest import selection
-from digest.models import Article, FeedSpec, Lead, Subscriber, TopicSpec
+from digest.models import Article, FeedSpec, Lead, Link, Subscriber, TopicSpec
 
 NOW = dt.datetime(2025, 7, 3, 6, 0, tzinfo=dt.UTC)
 DAY = dt.date(2025, 7, 3)
@@ -88,11 +88,14 @@ def test_same_link_from_two_feeds_is_one_story_with_also() -> None:
                           subscribers=(), max_per_topic=8)
     (story,) = plan.editions["all"].stories
     assert story.article.id == "1"  # the earliest report leads
+    assert story.also == ()  # the same page again is no "also" link
     assert plan.carried == ("1", "2")  # both are spent: neither repeats tomorrow
 
 
 def test_overflow_goes_to_more_headlines_newest_first() -> None:
-    arts = [art(str(i), f"Satellite {i}", minutes=i) for i in range(12)]
+    places = ["Guam", "Oslo", "Perth", "Lima", "Nairobi", "Quito", "Riga", "Sofia", "Tunis", "Vienna",
+              "Warsaw", "Zagreb"]
+    arts = [art(str(i), f"Satellite ground station opens in {p}", minutes=i) for i, p in enumerate(places)]
     plan = selection.plan(arts, leads(arts), date=DAY, topics=TOPICS, feeds=FEEDS,
                           subscribers=(), max_per_topic=5)
     (sec,) = plan.editions["all"].sections
@@ -106,3 +109,16 @@ def test_edition_key_is_file_safe_and_stable() -> None:
     long = tuple(f"topic-number-{i}" for i in range(10))
     key = selection.edition_key(long, ())
     assert key.startswith("sel-") and key == selection.edition_key(long, ())
+
+
+def test_reworded_story_from_another_feed_becomes_an_also_link() -> None:
+    a = art("1", "Russian drone and missile barrage kills eight in Kyiv", "wire", minutes=30)
+    b = art("2", "Russian drone and missile barrage on Kyiv kills seven", "arms", minutes=10,
+            source="Arms Wire")
+    c = art("3", "Ukraine downs Russian drones over Odesa", "arms", minutes=5)
+    plan = selection.plan([a, b, c], leads([a, b, c]), date=DAY, topics=(TopicSpec("news", "News"),), feeds=FEEDS,
+                          subscribers=(), max_per_topic=8)
+    stories = {s.article.id: s for s in plan.editions["all"].stories}
+    assert set(stories) == {"1", "3"}
+    assert stories["1"].also == (Link(b.title, b.url, "Arms Wire"),)
+    assert plan.carried == ("1", "2", "3")
