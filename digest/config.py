@@ -156,6 +156,8 @@ def _http_url(v: str) -> str | None:
 
 
 def _unsubscribe(v: str) -> str | None:
+    if len(v) > 800:  # it goes into List-Unsubscribe, whose line may not pass 998 octets
+        return f"expected a URL of at most 800 characters, got {len(v)}"
     parts = urlsplit(v)
     if parts.scheme == "https" and parts.netloc:
         return None
