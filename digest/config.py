@@ -59,7 +59,7 @@ def parse(raw: Mapping[str, Any], file: Path) -> Config:
     c.keys(d, "digest", set(_DIGEST_KEYS) | {"theme"})
     values = {key: c.value(d, "digest", key, *spec) for key, spec in _DIGEST_KEYS.items()}
 
-    theme_raw = c.table(d, "digest.theme")
+    theme_raw = c.table(raw, "digest.theme")  # a dotted path from the document root
     c.keys(theme_raw, "digest.theme", {"accent", "logo_url", "logo_width", "logo_height",
                                        "font_stack", "show_images"})
     # Theme is a slots dataclass: its class attributes are descriptors, so take defaults from an instance.

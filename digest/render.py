@@ -117,8 +117,10 @@ class Renderer:
             html0, text0 = self._render(smallest)
             size0 = len(html0.encode())
             if size0 > HTML_BUDGET:
-                raise RenderError(f"edition {edition.key}: {size0} bytes of HTML even with every "
-                                  f"story as a headline; the limit is {HTML_BUDGET}")
+                edition, html, text = self._fit_headlines(smallest, size0)
+                ids = tuple(s.article.id for s in edition.stories)
+                return RenderedEdition(edition.key, edition.topics, self.subject(edition), html,
+                                       text, ids)
             # Invariant: keeping `lo` full stories fits (`best`), keeping hi + 1 does not.
             lo, hi = 0, len(full) - 1
             best = (smallest, html0, text0)
@@ -145,6 +147,32 @@ class Renderer:
         ids = tuple(s.article.id for s in edition.stories)
         return RenderedEdition(edition.key, edition.topics, self.subject(edition), html, text, ids)
 
+    def _fit_headlines(self, edition: Edition, size: int) -> tuple[Edition, str, str]:
+        """Even as headlines the day is too big: keep the most headlines that fit, by bisection.
+
+        The rest are left out of the email, which says how many and links to the web version.
+        """
+        total = len(edition.stories)
+        lo, hi = 0, total - 1  # keeping `lo` headlines fits (checked below), hi + 1 does not
+        smallest = _keep_headlines(edition, 0)
+        html, text = self._render(smallest, dropped=total)
+        if len(html.encode()) > HTML_BUDGET:
+            raise RenderError(f"edition {edition.key}: {len(html.encode())} bytes of HTML even "
+                              f"with no story; the limit is {HTML_BUDGET}")
+        best = (smallest, html, text)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            candidate = _keep_headlines(edition, mid)
+            c_html, c_text = self._render(candidate, dropped=total - mid)
+            if len(c_html.encode()) <= HTML_BUDGET:
+                lo, best = mid, (candidate, c_html, c_text)
+            else:
+                hi = mid - 1
+        log.warning("edition %s: %d bytes of HTML even with every story as a headline; "
+                    "%d of %d headlines left out (the email links to the web version)",
+                    edition.key, size, total - lo, total)
+        return best
+
     def _context(self, edition: Edition) -> dict:
         c = self.config
         titles = {t.id: t.title for t in c.topics}
@@ -159,6 +187,7 @@ class Renderer:
             "preheader_padding": Markup(PREHEADER_PADDING),
             "date_long": _long_date(edition.date),
             "sections": edition.sections,
+            "dropped": 0,
             "count": len(edition.stories),
             "theme": c.theme,
             "greeting": PLACEHOLDERS["greeting"],
@@ -169,8 +198,9 @@ class Renderer:
             "sender_address": c.address or parseaddr(c.sender)[1],
         }
 
-    def _render(self, edition: Edition) -> tuple[str, str]:
+    def _render(self, edition: Edition, dropped: int = 0) -> tuple[str, str]:
         context = self._context(edition)
+        context["dropped"] = dropped
         try:
             source = self.html_env.get_template("digest.mjml").render(context)
             text = self.text_env.get_template("digest.txt").render(context)
@@ -180,7 +210,7 @@ class Renderer:
 
     def mjml_source(self, edition: Edition) -> str:
         """The MJML the edition compiles from (for validating templates)."""
-        return self.html_env.get_template("digest.mjml").render(self._context(edition))
+        return self.html_env.get_template("digest.mjml").render(self._context(edition), dropped=0)
 
 
 def compile_mjml(source: str, inline_css: str, head_css: Sequence[str] = ()) -> str:
@@ -207,6 +237,8 @@ def inline(html: str, css: str, head_css: Sequence[str] = ()) -> str:
         cssutils_logging_level=logging.CRITICAL, disable_link_rewrites=True, remove_classes=False,
     ).transform()
     out = _DOCTYPE.sub("", out)
+    # premailer unmarks the blocks it saw; those inside Outlook's conditional comments it never saw.
+    out = out.replace('<style data-premailer="ignore"', "<style")
     if head_css:
         blocks = "".join(f'<style type="text/css">\n{b}\n</style>\n' for b in head_css)
         out = out.replace("</head>", blocks + "</head>", 1)
@@ -286,6 +318,18 @@ def _wrap(text: str, width: int = 76, indent: str = "") -> str:
     """Wrap at `width`, never breaking words or URLs."""
     return "\n".join(textwrap.wrap(text, width, subsequent_indent=indent,
                                    break_long_words=False, break_on_hyphens=False)) or text
+
+
+def _keep_headlines(edition: Edition, n: int) -> Edition:
+    """An all-headlines edition cut to its first `n` headlines; sections left empty are dropped."""
+    sections = []
+    left = n
+    for sec in edition.sections:
+        keep = sec.more[:max(left, 0)]
+        left -= len(keep)
+        if keep:
+            sections.append(replace(sec, stories=(), more=keep))
+    return replace(edition, sections=tuple(sections))
 
 
 def _keep_full(edition: Edition, n: int) -> Edition:
