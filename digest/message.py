@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import html
 import re
+import textwrap
 import zoneinfo
 from collections.abc import Iterable
 from email import policy
@@ -30,12 +31,29 @@ class _Policy(policy.EmailPolicy):
     def fold(self, name: str, value: str) -> str:
         if name.lower() in _URL_HEADERS and self.max_line_length != 998:
             return self.clone(max_line_length=998).fold(name, value)
-        return super().fold(name, value)
+        return self._fold_ascii_subject(name, value) or super().fold(name, value)
 
     def fold_binary(self, name: str, value: str) -> bytes:
         if name.lower() in _URL_HEADERS and self.max_line_length != 998:
             return self.clone(max_line_length=998).fold_binary(name, value)
+        if folded := self._fold_ascii_subject(name, value):
+            return folded.encode("ascii")
         return super().fold_binary(name, value)
+
+    def _fold_ascii_subject(self, name: str, value: str) -> str | None:
+        """An ASCII subject folded at spaces, or None to let the email package do it.
+
+        The email package folds "Defence Daily, Friday 4 July 2025: ..." (a comma and a
+        colon) by breaking right after "Subject:", which readers then show with a
+        leading space.
+        """
+        if name.lower() != "subject" or not value.isascii() or "\n" in value or "\r" in value:
+            return None
+        if any(len(w) > self.max_line_length - 10 for w in value.split()):
+            return None
+        lines = textwrap.wrap(value, self.max_line_length, initial_indent=f"{name}: ",
+                              subsequent_indent=" ", break_long_words=False, break_on_hyphens=False)
+        return self.linesep.join(lines) + self.linesep
 
 
 _URL_HEADERS = {"list-unsubscribe", "list-unsubscribe-post", "list-id", "message-id"}

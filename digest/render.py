@@ -78,7 +78,7 @@ class Renderer:
         loader = jinja2.ChoiceLoader(loaders)
         common = {"loader": loader, "undefined": jinja2.StrictUndefined, "keep_trailing_newline": True}
         # select_autoescape() would leave .mjml unescaped: switch it on explicitly.
-        self.html_env = jinja2.Environment(autoescape=True, **common)
+        self.html_env = jinja2.Environment(autoescape=True, finalize=_no_controls, **common)
         self.text_env = jinja2.Environment(autoescape=False, **common)
         for env in (self.html_env, self.text_env):
             env.filters["local_time"] = self._local_time
@@ -308,6 +308,16 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text[:limit - 1].rsplit(" ", 1)[0] if " " in text[:limit - 1] else text[:limit - 1]
     return cut.rstrip(" ·,;:") + "…"
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_controls(value: object) -> object:
+    """Control characters from feed text make invalid HTML (and stop MJML): drop them."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _CONTROLS.sub("", value)
+    return value
 
 
 def _long_date(d: dt.date) -> str:
