@@ -91,3 +91,29 @@ def screenshot(folder: Path, page: str, out: Path, width: int, height: int) -> P
         _run([f"--window-size={width},{height}", "--virtual-time-budget=5000",
               f"--screenshot={out}", base + page])
     return out
+
+
+def readme_screenshots(docs: Path) -> list[Path]:
+    """docs/email-desktop.png and docs/email-phone.png: Ana's email from the bundled sample."""
+    import datetime as dt
+
+    from digest import app
+    from digest import config as config_mod
+
+    repo = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        shutil.copy(repo / "config.example.toml", base / "digest.toml")
+        shutil.copytree(repo / "digest" / "samples", base / "digest" / "samples")
+        cfg = config_mod.load(base / "digest.toml")
+        day = app.build(cfg, date=dt.date(2025, 7, 4),
+                        now=dt.datetime(2025, 7, 4, 5, 0, tzinfo=dt.UTC)).day
+        msg = day.message(day.reader("ana@example.org"))
+        (base / "ana.html").write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")
+        return [screenshot(base, "ana.html", docs / "email-desktop.png", 800, 1500),
+                screenshot(base, "ana.html", docs / "email-phone.png", 375, 1400)]
+
+
+if __name__ == "__main__":  # python -m tests.browser: refresh the README screenshots
+    for path in readme_screenshots(Path(__file__).resolve().parent.parent / "docs"):
+        print(path)
