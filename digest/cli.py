@@ -206,7 +206,7 @@ def collect(ctx: click.Context) -> None:
 
 @main.command()
 @click.option("--date", "date_", metavar="YYYY-MM-DD", help="Edition date [default: today in the config's timezone].")
-@click.option("--port", type=click.IntRange(0, 65535), default=8025, show_default=True,
+@click.option("--port", type=click.IntRange(0, 65535), default=8420, show_default=True,
               help="Port on 127.0.0.1 (0 picks a free one).")
 @click.option("--no-open", is_flag=True, help="Don't open a browser.")
 @common

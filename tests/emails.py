@@ -42,10 +42,13 @@ def edition(sections: dict[str, list[Story]], *, more: dict[str, list[Story]] | 
 
 
 def config(sample: Path, extra: str = "") -> Config:
-    """The sample config, with `extra` TOML appended to its [digest] table."""
+    """The sample config, with `extra` TOML set in its [digest] table (replacing those keys)."""
     text = sample.read_text(encoding="utf-8")
     if extra:
-        text = text.replace("[digest.theme]", extra + "\n\n[digest.theme]", 1)
+        keys = {line.split("=")[0].strip() for line in extra.splitlines() if "=" in line}
+        head, sep, rest = text.partition("[digest.theme]")
+        head = "\n".join(x for x in head.splitlines() if x.split("=")[0].strip() not in keys)
+        text = head + "\n" + extra + "\n\n" + sep + rest
     sample.write_text(text, encoding="utf-8")
     return config_mod.load(sample)
 

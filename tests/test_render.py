@@ -295,3 +295,19 @@ def test_theme_errors(sample: Path, line, message):
     with pytest.raises(ConfigError) as e:
         config_mod.load(sample)
     assert e.value.problems == [f"digest.toml: {message}"]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('unsubscribe_mailto = "https://example.org/u"',
+     "digest.unsubscribe_mailto: expected a mailto: URL like "
+     "'mailto:unsubscribe@example.org?subject=unsubscribe', got 'https://example.org/u'"),
+    ('address = 3', "digest.address: expected a string, got 3"),
+], ids=["mailto-not-mailto", "address-type"])
+def test_digest_key_errors(sample: Path, line, message):
+    with pytest.raises(ConfigError) as e:
+        emails.config(sample, line)
+    assert e.value.problems == [f"digest.toml: {message}"]
+
+
+def test_footer_shows_the_configured_address(rendered):
+    assert "Defence Daily · Defence Daily, 1 Example Street, London" in rendered.html
