@@ -13,11 +13,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from . import collect as collect_stage
-from . import message, outbox, selection
+from . import message, outbox, preview, selection
 from .dedup import canonical_url
 from .errors import UsageError
 from .models import Article, Config, FeedStatus, Lead, RenderedEdition, Subscriber
-from .render import Renderer
+from .render import GMAIL_CLIP, Renderer
 from .store import Store
 from .summarise import summarise
 
@@ -55,11 +55,14 @@ class Day:
     plan: selection.Plan
     secret: bytes
     rendered: dict[str, RenderedEdition] = field(default_factory=dict)
+    renderer: Renderer | None = None
 
     def edition(self, key: str) -> RenderedEdition:
         """The rendered edition `key`, rendering it on first use."""
         if key not in self.rendered:
-            self.rendered[key] = Renderer(self.config).render(self.plan.editions[key])
+            if self.renderer is None:  # one template environment for the whole day
+                self.renderer = Renderer(self.config)
+            self.rendered[key] = self.renderer.render(self.plan.editions[key])
         return self.rendered[key]
 
     def web_version(self, key: str) -> tuple[str, str]:
@@ -190,6 +193,63 @@ def open_day(config: Config, date: dt.date | None = None, *, now: dt.datetime | 
             raise UsageError(f"no edition of {date} has been built yet; run `digest build --date {date}`")
         day, _ = load_day(config, store, date, now)
     return day
+
+
+class PreviewSource:
+    """A built day as `digest preview` shows it (preview.Source). Reads only."""
+
+    def __init__(self, day: Day):
+        self.day = day
+        self.newsletter = day.config.name
+        self.date = day.date.isoformat()
+        self.budget = GMAIL_CLIP
+
+    def editions(self) -> list[preview.EditionInfo]:
+        readers: dict[str, list[str]] = {}
+        for email, key in self.day.plan.recipients.items():
+            readers.setdefault(key, []).append(email)
+        out = []
+        for key in _kept_editions(self.day, len(self.day.plan.editions)):
+            r = self.day.edition(key)
+            out.append(preview.EditionInfo(key, r.topics, r.subject, len(r.article_ids),
+                                           r.html_bytes, tuple(readers.get(key, ()))))
+        return out
+
+    def edition(self, key: str) -> preview.Part | None:
+        """The web version of an edition (neutral greeting), with a first reader's headers."""
+        if key not in self.day.plan.editions:
+            return None
+        r = self.day.edition(key)
+        html_part, text_part = message.personalise(
+            r, message.reader_values(self.day.config, self.day.secret, None))
+        first = next((e for e, k in self.day.plan.recipients.items() if k == key), None)
+        headers = self._headers(self.day.reader(first)) if first else ()
+        return preview.Part(f"{key}: {r.subject}", html_part, text_part, headers,
+                            len(html_part.encode()))
+
+    def reader(self, email: str) -> preview.Part | None:
+        """One reader's email, personalised as it will be sent."""
+        if email.lower() not in {e.lower() for e in self.day.plan.recipients}:
+            return None
+        msg = self.day.message(self.day.reader(email))
+        if msg is None:
+            return None
+        html_body = msg.get_body(("html",))
+        text_body = msg.get_body(("plain",))
+        html_part = html_body.get_content() if html_body else ""
+        return preview.Part(f"{email}: {msg['Subject']}", html_part,
+                            text_body.get_content() if text_body else "",
+                            tuple((k, str(v)) for k, v in msg.items()), len(html_part.encode()))
+
+    def _headers(self, reader: Subscriber) -> tuple[tuple[str, str], ...]:
+        msg = self.day.message(reader)
+        return tuple((k, str(v)) for k, v in msg.items()) if msg else ()
+
+
+def preview_source(config: Config, date: dt.date | None = None, *,
+                   now: dt.datetime | None = None) -> PreviewSource:
+    """What `digest preview` serves: the built edition of `date`, read without the lock."""
+    return PreviewSource(open_day(config, date, now=now))
 
 
 def _kept_editions(day: Day, limit: int) -> list[str]:

@@ -102,6 +102,10 @@ def _date(value: str | None) -> dt.date | None:
         raise click.BadParameter(f"expected a date like 2025-07-03, got {value!r}") from None
 
 
+date_option = click.option("--date", "date_", metavar="YYYY-MM-DD",
+                           help="Edition date [default: today in the config's timezone].")
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -138,8 +142,7 @@ def init(directory: Path) -> None:
 
 
 @main.command()
-@click.option("--date", "date_", metavar="YYYY-MM-DD",
-              help="Edition date [default: today in the config's timezone].")
+@date_option
 @click.option("--rebuild", is_flag=True, help="Build the date's edition again from the current articles.")
 @click.option("--offline", is_flag=True, help="Skip fetching; build from what the store holds.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the messages to stdout (for sendmail -t).")
@@ -205,6 +208,39 @@ def collect(ctx: click.Context) -> None:
         ctx.exit(1)
 
 
+@main.command()
+@date_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8420, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--no-open", is_flag=True, help="Don't open a browser.")
+@common
+@handled
+@click.pass_context
+def preview(ctx: click.Context, date_: str | None, port: int, no_open: bool) -> None:
+    """Show the built edition in a browser, at desktop and phone width (127.0.0.1 only).
+
+    Reads the store and changes nothing; Ctrl-C stops it.
+
+    \b
+    Examples:
+      digest preview
+      digest preview --date 2025-07-03 --port 8080 --no-open
+    """
+    import webbrowser
+
+    from . import preview as preview_mod
+
+    config = _config(ctx)
+    source = app.preview_source(config, _date(date_))
+    try:
+        preview_mod.serve(source, port, open_browser=None if no_open else webbrowser.open,
+                          ready=lambda url: _say(ctx, f"Previewing {source.newsletter} "
+                                                      f"{source.date} at {url} (Ctrl-C to stop)"))
+    except OSError as e:
+        raise UsageError(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}; "
+                         "try another --port") from e
+
+
 def _feeds_summary(c: app.CollectResult) -> str:
     if not c.feeds:
         return "offline"
@@ -224,8 +260,11 @@ def _summary(r: app.BuildResult) -> str:
     if not plan.editions:
         return (f"{_feeds_summary(r.collected)}, {r.collected.new_articles} new articles; "
                 f"nothing new for {r.day.date}: no edition")
-    sizes = [r.day.edition(k).html_bytes for k in plan.editions]
+    sizes = sorted(((r.day.edition(k).html_bytes, k) for k in plan.editions), reverse=True)
+    shown = ", ".join(f"{k} {n / 1024:.0f} KB" for n, k in sizes[:5])
+    if len(sizes) > 5:
+        shown += f", {len(sizes) - 5} more up to {sizes[5][0] / 1024:.0f} KB"
     return (f"{_feeds_summary(r.collected)}, {r.collected.new_articles} new articles; "
             f"edition {r.day.date}{' (as first built)' if r.frozen else ''}: "
-            f"{len(plan.editions)} editions (largest {max(sizes) / 1024:.0f} KB), "
+            f"{len(plan.editions)} editions ({shown}), "
             f"{len(plan.recipients)} recipients -> {r.folder}")

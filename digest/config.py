@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import string
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
@@ -59,13 +60,20 @@ def parse(raw: Mapping[str, Any], file: Path) -> Config:
     c.keys(d, "digest", set(_DIGEST_KEYS) | {"theme"})
     values = {key: c.value(d, "digest", key, *spec) for key, spec in _DIGEST_KEYS.items()}
 
-    theme_raw = c.table(d, "digest.theme")
-    c.keys(theme_raw, "digest.theme", {"accent", "logo_url", "font_stack", "show_images"})
-    default = Theme()  # with slots=True, Theme.accent is a descriptor, not the default
+    theme_raw = c.table(raw, "digest.theme")  # a dotted path from the document root
+    c.keys(theme_raw, "digest.theme", {"accent", "logo_url", "logo_width", "logo_height",
+                                       "font_stack", "show_images"})
+    # Theme is a slots dataclass: its class attributes are descriptors, so take defaults from an instance.
+    default_theme = Theme()
     theme = Theme(
-        accent=c.value(theme_raw, "digest.theme", "accent", str, default.accent, _colour),
+        accent=c.value(theme_raw, "digest.theme", "accent", str, default_theme.accent, _colour),
         logo_url=c.value(theme_raw, "digest.theme", "logo_url", str, "", _https_or_empty),
-        font_stack=c.value(theme_raw, "digest.theme", "font_stack", str, default.font_stack, _font_stack),
+        logo_width=c.value(theme_raw, "digest.theme", "logo_width", int, default_theme.logo_width,
+                           _pixels),
+        logo_height=c.value(theme_raw, "digest.theme", "logo_height", int,
+                            default_theme.logo_height, _pixels),
+        font_stack=c.value(theme_raw, "digest.theme", "font_stack", str, default_theme.font_stack,
+                           _font_stack),
         show_images=c.value(theme_raw, "digest.theme", "show_images", bool, True),
     )
 
@@ -104,6 +112,9 @@ def parse(raw: Mapping[str, Any], file: Path) -> Config:
         name=values["name"],
         sender=values["from"],
         reply_to=values["reply_to"],
+        unsubscribe_mailto=values["unsubscribe_mailto"],
+        subject=values["subject"],
+        address=values["address"],
         site_url=values["site_url"],
         unsubscribe=values["unsubscribe"],
         timezone=values["timezone"],
@@ -146,6 +157,8 @@ def _http_url(v: str) -> str | None:
 
 
 def _unsubscribe(v: str) -> str | None:
+    if len(v) > 800:  # it goes into List-Unsubscribe, whose line may not pass 998 octets
+        return f"expected a URL of at most 800 characters, got {len(v)}"
     parts = urlsplit(v)
     if parts.scheme == "https" and parts.netloc:
         return None
@@ -188,6 +201,35 @@ def _font_stack(v: str) -> str | None:
     return None if re.fullmatch(r"[\w\s,'\"-]+", v) else f"expected a CSS font list, got {v!r}"
 
 
+def _pixels(v: int) -> str | None:
+    return None if 0 < v <= 600 else f"expected a width or height in pixels (1 to 600), got {v!r}"
+
+
+SUBJECT_FIELDS = ("name", "date", "headline", "count")
+
+
+def _subject(v: str) -> str | None:
+    """A subject template: plain text with {name} {date} {headline} {count} fields."""
+    try:
+        fields = [f for _, f, spec, conv in string.Formatter().parse(v) if f is not None]
+    except ValueError as e:
+        return f"expected text with {{name}}, {{date}}, {{headline}} or {{count}}: {e}"
+    unknown = [f for f in fields if f not in SUBJECT_FIELDS]
+    if unknown:
+        return (f"unknown field {{{unknown[0]}}} (expected {{name}}, {{date}}, {{headline}} "
+                f"or {{count}})")
+    return None if v.strip() else "expected a non-empty string"
+
+
+def _mailto(v: str) -> str | None:
+    if not v:
+        return None
+    parts = urlsplit(v)
+    if parts.scheme == "mailto" and _EMAIL.match(parts.path):
+        return None
+    return f"expected a mailto: URL like 'mailto:unsubscribe@example.org?subject=unsubscribe', got {v!r}"
+
+
 def _positive(v: float) -> str | None:
     return None if v > 0 else f"expected a number above 0, got {v!r}"
 
@@ -212,6 +254,9 @@ _DIGEST_KEYS: dict[str, tuple[Any, Any, _Check | None]] = {
     "reply_to": (str, "", lambda v: _email(v) if v else None),
     "site_url": (str, None, _http_url),
     "unsubscribe": (str, None, _unsubscribe),
+    "unsubscribe_mailto": (str, "", _mailto),
+    "subject": (str, "{name}, {date}: {headline}", _subject),
+    "address": (str, "", None),
     "timezone": (str, "UTC", _timezone),
     "window_hours": ((int, float), 24, _not_negative),
     "lead_words": (int, 60, _positive),

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import html
 import re
+import textwrap
 import zoneinfo
 from collections.abc import Iterable
 from email import policy
@@ -18,11 +19,50 @@ from urllib.parse import quote
 from .models import Config, RenderedEdition, Subscriber
 from .render import PLACEHOLDERS
 
-# SMTP policy: CRLF line ends. Headers fold only past RFC 5322's hard limit of
-# 998: folding at 78 turns a long List-Unsubscribe URL into RFC 2047 encoded
-# words, which mail clients do not decode there. Bodies go out as
-# quoted-printable, which keeps every body line at 76 whatever the HTML.
-POLICY = policy.SMTP.clone(max_line_length=998)
+
+class _Policy(policy.EmailPolicy):
+    """RFC 5322 folding at 78 columns, except for headers that carry URLs.
+
+    Folding a List-Unsubscribe URL at 78 would turn it into RFC 2047 encoded
+    words, which mail clients do not decode there: those fold only past the
+    hard limit of 998 (at the comma between URLs). Bodies go out as
+    quoted-printable, which keeps every body line at 76 whatever the HTML.
+    """
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in _URL_HEADERS and self.max_line_length != 998:
+            return self.clone(max_line_length=998).fold(name, value)
+        return self._fold_ascii_subject(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in _URL_HEADERS and self.max_line_length != 998:
+            return self.clone(max_line_length=998).fold_binary(name, value)
+        if folded := self._fold_ascii_subject(name, value):
+            return folded.encode("ascii")
+        return super().fold_binary(name, value)
+
+    def _fold_ascii_subject(self, name: str, value: str) -> str | None:
+        """An ASCII subject folded at spaces, or None to let the email package do it.
+
+        The email package folds "Defence Daily, Friday 4 July 2025: ..." (a comma and a
+        colon) by breaking right after "Subject:", which readers then show with a
+        leading space.
+        """
+        if name.lower() != "subject" or not value.isascii() or "\n" in value or "\r" in value:
+            return None
+        width = self.max_line_length or 78
+        if any(len(w) > width - 10 for w in value.split()):
+            return None
+        lines = textwrap.wrap(value, width, initial_indent=f"{name}: ",
+                              subsequent_indent=" ", break_long_words=False, break_on_hyphens=False)
+        return self.linesep.join(lines) + self.linesep
+
+
+_URL_HEADERS = {"list-unsubscribe", "list-unsubscribe-post", "list-id", "message-id"}
+
+# SMTP policy: CRLF line ends, 78-column folding (URL headers excepted).
+POLICY = _Policy(linesep="\r\n")
+MAX_LINE = 998
 
 
 def unsubscribe_token(secret: bytes, email: str) -> str:
@@ -30,9 +70,21 @@ def unsubscribe_token(secret: bytes, email: str) -> str:
     return hmac.new(secret, email.lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def unsubscribe_url(config: Config, secret: bytes, email: str) -> str:
-    return (config.unsubscribe.replace("{email}", quote(email, safe="@"))
+def unsubscribe_url(config: Config, secret: bytes, email: str, template: str | None = None) -> str:
+    """The reader's unsubscribe link: `{email}` and `{token}` filled in (URL-quoted)."""
+    template = config.unsubscribe if template is None else template
+    return (template.replace("{email}", quote(email, safe="@"))
             .replace("{token}", unsubscribe_token(secret, email)))
+
+
+def list_unsubscribe(config: Config, secret: bytes, email: str) -> str:
+    """The List-Unsubscribe value (RFC 2369): the link, then the mailto when configured."""
+    urls = [unsubscribe_url(config, secret, email)]
+    if config.unsubscribe_mailto:
+        mailto = unsubscribe_url(config, secret, email, config.unsubscribe_mailto)
+        if mailto not in urls:
+            urls.append(mailto)
+    return ", ".join(f"<{u}>" for u in urls)
 
 
 def reader_values(config: Config, secret: bytes, reader: Subscriber | None) -> dict[str, str]:
@@ -78,9 +130,9 @@ def build(edition: RenderedEdition, config: Config, secret: bytes, reader: Subsc
     msg["Date"] = format_datetime(built_at.astimezone(zoneinfo.ZoneInfo(config.timezone)))
     msg["Message-ID"] = message_id(config, date, edition.key, reader.email)
     msg["List-Id"] = list_id(config)
-    unsub = unsubscribe_url(config, secret, reader.email)
-    msg["List-Unsubscribe"] = f"<{unsub}>"
-    if unsub.startswith("https:"):
+    msg["List-Unsubscribe"] = list_unsubscribe(config, secret, reader.email)
+    if unsubscribe_url(config, secret, reader.email).startswith("https:"):
+        # RFC 8058 one-click: the https URL must accept a POST without further steps.
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["X-Digest-Edition"] = f"{date.isoformat()} {edition.key}"
     msg.set_content(text_part, subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -88,6 +140,12 @@ def build(edition: RenderedEdition, config: Config, secret: bytes, reader: Subsc
     # A boundary derived from the Message-ID keeps a rebuilt message byte-identical.
     msg.set_boundary("=_" + hashlib.sha256(msg["Message-ID"].encode()).hexdigest()[:32])
     return msg
+
+
+def long_lines(raw: bytes) -> list[int]:
+    """Numbers (1-based) of the lines of a raw message longer than 998 octets."""
+    return [n for n, line in enumerate(raw.split(b"\r\n") if b"\r\n" in raw else raw.split(b"\n"),
+                                      start=1) if len(line) > MAX_LINE]
 
 
 def as_bytes(msg: EmailMessage) -> bytes:

@@ -11,10 +11,16 @@ from pathlib import Path
 
 @dataclass(frozen=True, slots=True)
 class Theme:
-    """How the email looks; every field has a default so `[digest.theme]` is optional."""
+    """How the email looks; every field has a default so `[digest.theme]` is optional.
+
+    `logo_width`/`logo_height` are the logo's display size in CSS pixels (the
+    image itself should be twice that for sharp phones).
+    """
 
     accent: str = "#0b4f8a"
     logo_url: str = ""
+    logo_width: int = 160
+    logo_height: int = 40
     font_stack: str = "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
     show_images: bool = True
 
@@ -67,6 +73,9 @@ class Config:
     site_url: str
     unsubscribe: str
     reply_to: str = ""
+    unsubscribe_mailto: str = ""
+    subject: str = "{name}, {date}: {headline}"
+    address: str = ""
     timezone: str = "UTC"
     window_hours: float = 24
     lead_words: int = 60

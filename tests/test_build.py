@@ -117,7 +117,8 @@ def test_stdout_message_is_multipart_alternative(sample: Path, built: Path) -> N
     assert msg["To"] == "Ana <ana@example.org>"
     assert msg["Subject"].startswith("Defence Daily, Friday 4 July 2025: ")
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert re.fullmatch(r"<https://example\.org/unsubscribe\?e=ana@example\.org&t=[0-9a-f]{32}>",
+    assert re.fullmatch(r"<https://example\.org/unsubscribe\?e=ana@example\.org&t=[0-9a-f]{32}>, "
+                        r"<mailto:unsubscribe@example\.org\?subject=unsubscribe%20ana@example\.org>",
                         msg["List-Unsubscribe"])
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
