@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _socket
+import contextlib
 import errno
 import socket
 import urllib.request
@@ -39,10 +40,8 @@ def _get(url: str) -> tuple[int, str]:
 def _other_addresses() -> list[str]:
     """Addresses of this machine other than 127.0.0.1 (the unguarded C socket: no packet leaves)."""
     found = {"127.0.0.2"}
-    try:
+    with contextlib.suppress(OSError):
         found.add(socket.gethostbyname(socket.gethostname()))
-    except OSError:
-        pass
     probe = _socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         probe.connect(("192.0.2.1", 9))  # UDP connect picks the outward interface, sends nothing
