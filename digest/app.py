@@ -24,6 +24,7 @@ from .summarise import summarise
 log = logging.getLogger(__name__)
 
 SECRET_ENV = "DIGEST_SECRET"
+FAILING_RUNS = 3  # consecutive failed runs before a feed is flagged
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,12 @@ class CollectResult:
 
     @property
     def failed(self) -> tuple[FeedStatus, ...]:
-        return tuple(f for f in self.feeds if f.status == "error")
+        return tuple(f for f in self.feeds if f.status in ("error", "gone"))
+
+    @property
+    def failing(self) -> tuple[FeedStatus, ...]:
+        """Feeds that have failed FAILING_RUNS runs in a row or more: the config needs a look."""
+        return tuple(f for f in self.failed if f.failures >= FAILING_RUNS)
 
     @property
     def all_failed(self) -> bool:
@@ -98,19 +104,26 @@ def today(config: Config, now: dt.datetime) -> dt.date:
 
 def collect(config: Config, *, now: dt.datetime | None = None,
             progress: Callable[[collect_stage.Fetched], None] | None = None,
-            store: Store | None = None) -> CollectResult:
+            store: Store | None = None, limits: collect_stage.Limits | None = None) -> CollectResult:
     """Fetch every feed into the store; each feed is saved as soon as it is in."""
     now = now or dt.datetime.now(dt.UTC)
     if store is None:
         with Store.open(config.state) as s:
-            return collect(config, now=now, progress=progress, store=s)
+            return collect(config, now=now, progress=progress, store=s, limits=limits)
+    limits = limits or collect_stage.Limits(max_bytes=config.max_feed_bytes)
     states = store.feed_states()
     statuses = []
-    for fetched in collect_stage.collect(config.feeds, states, now=now,
-                                         max_bytes=config.max_feed_bytes, progress=progress):
+    for fetched in collect_stage.collect(config.feeds, states, now=now, limits=limits,
+                                         progress=progress):
         new = store.save_feed(fetched.status, fetched.state, fetched.articles, canonical_url)
         status = replace(fetched.status, new_articles=new)
         log.debug("feed %s: %s %s (%d new)", status.feed_id, status.status, status.error, new)
+        if status.status in ("error", "gone") and status.failures >= FAILING_RUNS:
+            log.warning("feed %s has failed %d runs in a row: %s (%s)", status.feed_id,
+                        status.failures, status.error, status.url)
+        elif status.status == "moved":
+            log.warning("feed %s moved permanently to %s: update the config", status.feed_id,
+                        status.new_url)
         statuses.append(status)
     order = {f.id: i for i, f in enumerate(config.feeds)}
     statuses.sort(key=lambda s: order[s.feed_id])
@@ -222,5 +235,6 @@ def _manifest(day: Day, collected: CollectResult, kept: list[str], folder: Path)
         "editions": editions,
         "recipients": [{"email": e, "edition": k} for e, k in day.plan.recipients.items()],
         "feeds": [{"id": f.feed_id, "url": f.url, "status": f.status, "error": f.error,
-                   "new_articles": f.new_articles} for f in collected.feeds],
+                   "new_articles": f.new_articles, "new_url": f.new_url or None,
+                   "failures": f.failures} for f in collected.feeds],
     }

@@ -210,7 +210,10 @@ def _feeds_summary(c: app.CollectResult) -> str:
     ok = len(c.feeds) - len(c.failed)
     text = f"{ok} feeds ok, {len(c.failed)} failed"
     if c.failed:
-        text += " (" + "; ".join(f"{f.feed_id}: {f.error}" for f in c.failed) + ")"
+        text += " (" + "; ".join(
+            f"{f.feed_id}: {f.error}" + (f" [failing {f.failures} runs in a row]"
+                                         if f.failures >= app.FAILING_RUNS else "")
+            for f in c.failed) + ")"
     moved = [f for f in c.feeds if f.status in ("moved", "gone")]
     if moved:
         text += " [" + "; ".join(f"{f.feed_id} {f.status}" + (f" to {f.new_url}" if f.new_url else "")

@@ -157,6 +157,7 @@ class FeedState:
     new_url: str = ""
     checked_at: str = ""
     ok_at: str = ""
+    url: str = ""  # the URL these validators belong to
 
 
 # ---------------------------------------------------------------- summarise
