@@ -462,10 +462,10 @@ def parse(body: bytes, headers: Mapping[str, str], url: str, feed: FeedSpec,
     if not parsed.entries and (parsed.bozo or not parsed.version):
         if ctype == "text/html" or _looks_html(body):
             return Parsed(error="not a feed: got text/html")
-        if line:
-            return Parsed(error=f"malformed XML at line {line}; no entries recovered")
         if ctype and not any(k in ctype for k in ("xml", "rss", "atom", "text/plain")):
             return Parsed(error=f"not a feed: got {ctype}")
+        if line:
+            return Parsed(error=f"malformed XML at line {line}; no entries recovered")
         return Parsed(error="not a feed: no RSS, Atom or JSON Feed found")
     title = _plain(parsed.feed.get("title", ""))
     articles = tuple(entries(parsed, feed, title, url, now))
