@@ -534,12 +534,16 @@ def _untitled(*texts: str) -> str:
 
 def entries(parsed: feedparser.FeedParserDict, feed: FeedSpec, source: str, base: str,
             now: dt.datetime) -> Iterator[Article]:
-    """Normalise feedparser entries; duplicate ids within the feed keep the first."""
+    """Normalise feedparser entries; duplicate ids within the feed keep the first.
+
+    Relative links resolve against xml:base, else the URL the feed was read
+    from (feedparser does both), else, for a local file, the feed's own link.
+    """
     site = urljoin(base, parsed.feed.get("link", "")) if parsed.feed.get("link") else base
     seen: set[str] = set()
     for e in parsed.entries:
-        link = _http(urljoin(site, e.get("link", ""))) if e.get("link") else ""
         guid = e.get("id", "")
+        link = _http(urljoin(site, e.get("link", ""))) if e.get("link") else ""
         if not link and _http(guid):
             link = guid
         published = _time(e.get("published_parsed") or e.get("updated_parsed"), now)
