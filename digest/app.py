@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import tomllib
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -13,10 +14,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from . import collect as collect_stage
-from . import message, outbox, selection
+from . import config as config_mod
+from . import message, opml, outbox, selection
 from .dedup import canonical_url
 from .errors import UsageError
-from .models import Article, Config, FeedStatus, Lead, RenderedEdition, Subscriber
+from .models import Article, Config, FeedHealth, FeedStatus, Lead, RenderedEdition, Subscriber
 from .render import Renderer
 from .store import Store
 from .summarise import summarise
@@ -128,6 +130,53 @@ def collect(config: Config, *, now: dt.datetime | None = None,
     order = {f.id: i for i, f in enumerate(config.feeds)}
     statuses.sort(key=lambda s: order[s.feed_id])
     return CollectResult(tuple(statuses))
+
+
+def feed_health(config: Config) -> list[FeedHealth]:
+    """Each configured feed's last known state, from the store (read only, no lock)."""
+    states = {}
+    if config.state.exists():
+        with Store.open(config.state, lock=False) as store:
+            states = store.feed_states()
+    out = []
+    for f in config.feeds:
+        s = states.get(f.id)
+        if s is None or (s.url and s.url != f.url):
+            out.append(FeedHealth(f.id, f.url))
+        else:
+            out.append(FeedHealth(f.id, f.url, s.status, s.error, s.failures, s.ok_at, s.checked_at,
+                                  s.new_url, s.retry_after))
+    return out
+
+
+def import_opml(source: Path, config: Config | None, *, write: bool = False) -> tuple[str, opml.Imported]:
+    """TOML blocks for the OPML file's feeds and folders; with `write`, appended to the config.
+
+    The config file is the user's: its text is never rewritten, only added to,
+    and only when the result still loads.
+    """
+    try:
+        data = source.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read {source}: {e.strerror or e}") from None
+    imported = opml.plan(opml.read(data, source.name), config, config_mod.feed_slug)
+    text = opml.toml_blocks(imported, source.name)
+    if write and config is not None and imported.feeds:
+        original = config.path.read_text(encoding="utf-8")
+        joined = original + ("" if original.endswith("\n") or not original else "\n") + "\n" + text
+        config_mod.parse(tomllib.loads(joined), config.path)  # raises ConfigError, writing nothing
+        with config.path.open("a", encoding="utf-8") as f:
+            f.write(joined[len(original):])
+    return text, imported
+
+
+def export_opml(config: Config, *, now: dt.datetime | None = None) -> str:
+    """The configured feeds as OPML, titled as the store last saw them."""
+    titles = {}
+    if config.state.exists():
+        with Store.open(config.state, lock=False) as store:
+            titles = {k: s.title for k, s in store.feed_states().items() if s.title}
+    return opml.write(config, titles, now or dt.datetime.now(dt.UTC))
 
 
 def _secret(store: Store) -> bytes:
