@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import re
+import threading
 import time
 import zlib
 from collections import Counter, deque
@@ -271,7 +272,8 @@ class _Parsers:
             # its fetch threads, SQLite connection and run lock.
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload([__name__])
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                            initializer=_exit_with, initargs=(os.getpid(),))
         if self.pool:
             try:
                 return self.pool.submit(fn, *args)
@@ -284,6 +286,25 @@ class _Parsers:
         except Exception as e:
             fut.set_exception(e)
         return fut
+
+
+def _exit_with(parent: int) -> None:
+    """In a parser worker: exit when the collecting process is gone.
+
+    A pool worker holds both ends of its own task pipe, so it never sees EOF
+    when the run is killed (SIGKILL, OOM) and would otherwise live on.
+    """
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # pid reused by another user's process: ours is gone
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 # ---------------------------------------------------------------- fetching
