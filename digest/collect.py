@@ -625,8 +625,9 @@ def _json_feed(body: bytes, feed: FeedSpec, url: str, now: dt.datetime) -> Parse
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
             continue
-        link = _http(urljoin(base, _str(item.get("url")))) if item.get("url") else ""
-        link = link or (_http(urljoin(base, _str(item.get("external_url")))) if item.get("external_url") else "")
+        # `url` is the item's own page; `external_url` the page a link post points at.
+        link = next((u for key in ("url", "external_url")
+                     if item.get(key) and (u := _http(urljoin(base, _str(item.get(key)))))), "")
         content = _str(item.get("content_html")) or html.escape(_str(item.get("content_text")))
         summary = _str(item.get("summary"))
         published = _json_time(item.get("date_published")) or _json_time(item.get("date_modified"))
@@ -639,16 +640,19 @@ def _json_feed(body: bytes, feed: FeedSpec, url: str, now: dt.datetime) -> Parse
         seen.add(aid)
         authors = item.get("authors") or doc.get("authors") or \
             [a for a in (item.get("author"), doc.get("author")) if a][:1]
+        names = [n for a in authors if isinstance(a, dict) and (n := _plain(_str(a.get("name"))))] \
+            if isinstance(authors, list) else []
         media = [Media(u, "image") for key in ("image", "banner_image")
                  if (u := _http(urljoin(base, _str(item.get(key)))) if item.get(key) else "")]
         for att in item.get("attachments") or []:
             if isinstance(att, dict) and (u := _http(urljoin(base, _str(att.get("url"))))):
                 media.append(Media(u, _str(att.get("mime_type"))))
-        tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+        raw_tags = item.get("tags")
+        tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
         articles.append(Article(
             id=aid, feed_id=feed.id, title=item_title, url=link, published=published, seen=now,
             source=title or feed.id,
-            author=", ".join(n for a in authors if isinstance(a, dict) and (n := _plain(_str(a.get("name"))))),
+            author=", ".join(names),
             categories=tuple(c for c in dict.fromkeys(_plain(_str(t)) for t in tags) if c),
             content_html=content, summary_html=html.escape(summary), media=tuple(media)))
     return Parsed(tuple(articles), title)

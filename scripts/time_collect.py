@@ -48,7 +48,8 @@ def main() -> None:
             statuses: dict[str, int] = {}
             for f in result.feeds:
                 statuses[f.status] = statuses.get(f.status, 0) + 1
-            print(f"{label}: {len(feeds)} feeds in {spent:.2f} s, {result.new_articles} new articles, {statuses}")
+            print(f"{label}: {len(feeds)} feeds in {spent:.2f} s, "
+                  f"{result.new_articles} new articles, {statuses}")
     for s in servers:
         s.stop()
 

@@ -118,13 +118,13 @@ def test_ids_are_stable_across_runs() -> None:
 
 
 ENCODINGS = [
-    ("declared-latin-1", '<?xml version="1.0" encoding="iso-8859-1"?>'.encode() +
+    ("declared-latin-1", b'<?xml version="1.0" encoding="iso-8859-1"?>' +
      rss("<item><guid>1</guid><title>Café Zürich</title></item>").split("?>", 1)[1].encode("latin-1"),
      {}, "Café Zürich"),
     ("undeclared-latin-1-with-http-charset",
      rss("<item><guid>1</guid><title>Café Zürich</title></item>").split("?>", 1)[1].encode("latin-1"),
      {"content-type": "application/xml; charset=iso-8859-1"}, "Café Zürich"),
-    ("windows-1251", '<?xml version="1.0" encoding="windows-1251"?>'.encode() +
+    ("windows-1251", b'<?xml version="1.0" encoding="windows-1251"?>' +
      rss("<item><guid>1</guid><title>Привет мир</title></item>").split("?>", 1)[1].encode("cp1251"),
      {}, "Привет мир"),
     ("utf-16-bom", rss("<item><guid>1</guid><title>Ünïcode</title></item>").replace(
