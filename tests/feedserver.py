@@ -21,15 +21,31 @@ from pathlib import Path
 Route = Callable[["Handler"], None]
 
 
+# Unrelated subjects, so that no two test stories look like the same story to dedup.
+_SUBJECTS = ("harbour cranes", "a comet survey", "river floods", "chess finals", "bread prices",
+             "glacier melt", "a jazz festival", "railway signals", "orchard frost", "satellite radar",
+             "museum thefts", "wind turbines", "school meals", "coral bleaching", "copper mines",
+             "a marathon record", "bee colonies", "ferry strikes", "desert solar", "violin makers")
+
+
 def rss(title: str, items: int, *, prefix: str = "", now: dt.datetime | None = None) -> bytes:
-    """A small valid RSS 2.0 feed whose items are an hour apart, newest first."""
+    """A small valid RSS 2.0 feed whose items are an hour apart, newest first.
+
+    Item i is titled "<title> story <i>: <subject>", each with its own subject and lead.
+    """
     now = now or dt.datetime.now(dt.UTC)
     slug = prefix or title.lower().replace(" ", "-")
+    seed = sum(map(ord, title))
+
+    def subject(i: int) -> str:
+        return _SUBJECTS[(seed * 7 + i * 3) % len(_SUBJECTS)]
+
     body = "".join(
-        f"<item><title>{title} story {i}</title><link>https://news.example.org/{slug}/{i}</link>"
+        f"<item><title>{title} story {i}: {subject(i)}</title>"
+        f"<link>https://news.example.org/{slug}/{i}</link>"
         f"<guid>{slug}-{i}</guid><pubDate>{email.utils.format_datetime(now - dt.timedelta(hours=i))}"
-        f"</pubDate><description>&lt;p&gt;The {title} lead paragraph of story {i}. It says "
-        f"what happened.&lt;/p&gt;</description></item>"
+        f"</pubDate><description>&lt;p&gt;{subject(i).capitalize()} in {title} number {seed + i}: "
+        f"{' '.join(reversed(subject(i + 5).split()))} {i * 37} times.&lt;/p&gt;</description></item>"
         for i in range(1, items + 1))
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
             f"<link>https://news.example.org/{slug}/</link>{body}</channel></rss>").encode()
@@ -204,8 +220,8 @@ def json_feed(title: str, items: int) -> bytes:
     return json.dumps({
         "version": "https://jsonfeed.org/version/1.1", "title": title,
         "home_page_url": "https://json.example.org/",
-        "items": [{"id": f"j{i}", "url": f"/posts/{i}", "title": f"{title} post {i}",
-                   "content_html": f"<p>Post {i} of {title}.</p>",
+        "items": [{"id": f"j{i}", "url": f"/posts/{i}", "title": f"{title} post {i}: {_SUBJECTS[-i]}",
+                   "content_html": f"<p>{_SUBJECTS[-i - 5].capitalize()}, post {i} of {title}.</p>",
                    "date_published": (now - dt.timedelta(hours=i)).isoformat()}
                   for i in range(1, items + 1)],
     }).encode()
