@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import tomllib
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -13,10 +14,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from . import collect as collect_stage
-from . import message, outbox, preview, selection
+from . import config as config_mod
+from . import message, opml, outbox, preview, selection
 from .dedup import canonical_url
 from .errors import UsageError
-from .models import Article, Config, FeedStatus, Lead, RenderedEdition, Subscriber
+from .models import Article, Config, FeedHealth, FeedStatus, Lead, RenderedEdition, Subscriber
 from .render import GMAIL_CLIP, Renderer
 from .store import Store
 from .summarise import summarise
@@ -24,6 +26,7 @@ from .summarise import summarise
 log = logging.getLogger(__name__)
 
 SECRET_ENV = "DIGEST_SECRET"
+FAILING_RUNS = 3  # consecutive failed runs before a feed is flagged
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +39,12 @@ class CollectResult:
 
     @property
     def failed(self) -> tuple[FeedStatus, ...]:
-        return tuple(f for f in self.feeds if f.status == "error")
+        return tuple(f for f in self.feeds if f.status in ("error", "gone"))
+
+    @property
+    def failing(self) -> tuple[FeedStatus, ...]:
+        """Feeds that have failed FAILING_RUNS runs in a row or more: the config needs a look."""
+        return tuple(f for f in self.failed if f.failures >= FAILING_RUNS)
 
     @property
     def all_failed(self) -> bool:
@@ -106,23 +114,77 @@ def today(config: Config, now: dt.datetime) -> dt.date:
 
 def collect(config: Config, *, now: dt.datetime | None = None,
             progress: Callable[[collect_stage.Fetched], None] | None = None,
-            store: Store | None = None) -> CollectResult:
+            store: Store | None = None, limits: collect_stage.Limits | None = None) -> CollectResult:
     """Fetch every feed into the store; each feed is saved as soon as it is in."""
     now = now or dt.datetime.now(dt.UTC)
     if store is None:
         with Store.open(config.state) as s:
-            return collect(config, now=now, progress=progress, store=s)
+            return collect(config, now=now, progress=progress, store=s, limits=limits)
+    limits = limits or collect_stage.Limits(max_bytes=config.max_feed_bytes)
     states = store.feed_states()
     statuses = []
-    for fetched in collect_stage.collect(config.feeds, states, now=now,
-                                         max_bytes=config.max_feed_bytes, progress=progress):
+    for fetched in collect_stage.collect(config.feeds, states, now=now, limits=limits,
+                                         progress=progress):
         new = store.save_feed(fetched.status, fetched.state, fetched.articles, canonical_url)
         status = replace(fetched.status, new_articles=new)
         log.debug("feed %s: %s %s (%d new)", status.feed_id, status.status, status.error, new)
+        if status.status in ("error", "gone") and status.failures >= FAILING_RUNS:
+            log.warning("feed %s has failed %d runs in a row: %s (%s)", status.feed_id,
+                        status.failures, status.error, status.url)
+        elif status.status == "moved":
+            log.warning("feed %s moved permanently to %s: update the config", status.feed_id,
+                        status.new_url)
         statuses.append(status)
     order = {f.id: i for i, f in enumerate(config.feeds)}
     statuses.sort(key=lambda s: order[s.feed_id])
     return CollectResult(tuple(statuses))
+
+
+def feed_health(config: Config) -> list[FeedHealth]:
+    """Each configured feed's last known state, from the store (read only, no lock)."""
+    states = {}
+    if config.state.exists():
+        with Store.open(config.state, lock=False) as store:
+            states = store.feed_states()
+    out = []
+    for f in config.feeds:
+        s = states.get(f.id)
+        if s is None or (s.url and s.url != f.url):
+            out.append(FeedHealth(f.id, f.url))
+        else:
+            out.append(FeedHealth(f.id, f.url, s.status, s.error, s.failures, s.ok_at, s.checked_at,
+                                  s.new_url, s.retry_after))
+    return out
+
+
+def import_opml(source: Path, config: Config | None, *, write: bool = False) -> tuple[str, opml.Imported]:
+    """TOML blocks for the OPML file's feeds and folders; with `write`, appended to the config.
+
+    The config file is the user's: its text is never rewritten, only added to,
+    and only when the result still loads.
+    """
+    try:
+        data = source.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read {source}: {e.strerror or e}") from None
+    imported = opml.plan(opml.read(data, source.name), config, config_mod.feed_slug)
+    text = opml.toml_blocks(imported, source.name)
+    if write and config is not None and imported.feeds:
+        original = config.path.read_text(encoding="utf-8")
+        joined = original + ("" if original.endswith("\n") or not original else "\n") + "\n" + text
+        config_mod.parse(tomllib.loads(joined), config.path)  # raises ConfigError, writing nothing
+        with config.path.open("a", encoding="utf-8") as f:
+            f.write(joined[len(original):])
+    return text, imported
+
+
+def export_opml(config: Config, *, now: dt.datetime | None = None) -> str:
+    """The configured feeds as OPML, titled as the store last saw them."""
+    titles = {}
+    if config.state.exists():
+        with Store.open(config.state, lock=False) as store:
+            titles = {k: s.title for k, s in store.feed_states().items() if s.title}
+    return opml.write(config, titles, now or dt.datetime.now(dt.UTC))
 
 
 def _secret(store: Store) -> bytes:
@@ -282,7 +344,8 @@ def _manifest(day: Day, collected: CollectResult, kept: list[str], folder: Path)
         "editions": editions,
         "recipients": [{"email": e, "edition": k} for e, k in day.plan.recipients.items()],
         "feeds": [{"id": f.feed_id, "url": f.url, "status": f.status, "error": f.error,
-                   "new_articles": f.new_articles} for f in collected.feeds],
+                   "new_articles": f.new_articles, "new_url": f.new_url or None,
+                   "failures": f.failures} for f in collected.feeds],
     }
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +247,10 @@ def _feeds_summary(c: app.CollectResult) -> str:
     ok = len(c.feeds) - len(c.failed)
     text = f"{ok} feeds ok, {len(c.failed)} failed"
     if c.failed:
-        text += " (" + "; ".join(f"{f.feed_id}: {f.error}" for f in c.failed) + ")"
+        text += " (" + "; ".join(
+            f"{f.feed_id}: {f.error}" + (f" [failing {f.failures} runs in a row]"
+                                         if f.failures >= app.FAILING_RUNS else "")
+            for f in c.failed) + ")"
     moved = [f for f in c.feeds if f.status in ("moved", "gone")]
     if moved:
         text += " [" + "; ".join(f"{f.feed_id} {f.status}" + (f" to {f.new_url}" if f.new_url else "")
@@ -268,3 +271,95 @@ def _summary(r: app.BuildResult) -> str:
             f"edition {r.day.date}{' (as first built)' if r.frozen else ''}: "
             f"{len(plan.editions)} editions ({shown}), "
             f"{len(plan.recipients)} recipients -> {r.folder}")
+
+
+# ---------------------------------------------------------------- feeds
+
+
+@main.group()
+@common
+def feeds() -> None:
+    """Feed health, and OPML import and export.
+
+    \b
+    Examples:
+      digest feeds check
+      digest feeds import subscriptions.opml --write
+      digest feeds export > feeds.opml
+    """
+
+
+@feeds.command("check")
+@common
+@handled
+@click.pass_context
+def feeds_check(ctx: click.Context) -> None:
+    """Print each feed's health as the last collect left it: status, last ok, failures, error.
+
+    \b
+    Example:
+      digest feeds check
+    """
+    health = app.feed_health(_config(ctx))
+    rows = [("feed", "status", "last ok", "failures", "error", "url")]
+    for h in health:
+        error = h.error + (f" (moved to {h.new_url})" if h.new_url else "")
+        rows.append((h.feed_id, h.status or "never checked", h.ok_at.replace("T", " ")[:16] or "never",
+                     str(h.failures), _clip(error, 60) or "-", h.url))
+    click.echo(_table(rows))
+    failing = [h.feed_id for h in health if h.failures >= app.FAILING_RUNS]
+    if failing:
+        click.echo(f"{len(failing)} failing {app.FAILING_RUNS}+ runs in a row: {', '.join(failing)}",
+                   err=True)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+@feeds.command("import")
+@click.argument("opml_file", metavar="FILE.opml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--write", is_flag=True, help="Append the blocks to the config file instead of printing them.")
+@common
+@handled
+@click.pass_context
+def feeds_import(ctx: click.Context, opml_file: Path, write: bool) -> None:
+    """Turn an OPML file into [[feeds]] and [[topics]] blocks (its folders become topics).
+
+    Prints TOML to paste into the config; --write appends it to the config
+    file, leaving the existing text as it is. Feeds already configured are skipped.
+
+    \b
+    Examples:
+      digest feeds import subscriptions.opml >> digest.toml
+      digest feeds import subscriptions.opml --write
+    """
+    path = config_mod.find(ctx.find_root().ensure_object(dict).get("config"))
+    config = _config(ctx) if write or path.exists() else None
+    text, imported = app.import_opml(opml_file, config, write=write)
+    if write:
+        assert config is not None
+        _say(ctx, f"Added {len(imported.feeds)} feeds and {len(imported.topics)} topics to {config.path}"
+             + (f"; skipped {len(imported.skipped)}" if imported.skipped else ""))
+    else:
+        click.echo(text, nl=False)
+
+
+@feeds.command("export")
+@common
+@handled
+@click.pass_context
+def feeds_export(ctx: click.Context) -> None:
+    """Print the configured feeds as OPML, a folder per topic.
+
+    \b
+    Example:
+      digest feeds export > feeds.opml
+    """
+    click.echo(app.export_opml(_config(ctx)), nl=False)

@@ -152,6 +152,21 @@ FEED_STATUSES = ("ok", "not-modified", "moved", "gone", "error")
 
 
 @dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """A configured feed as the store last saw it (`status` "" when never checked)."""
+
+    feed_id: str
+    url: str
+    status: str = ""
+    error: str = ""
+    failures: int = 0
+    ok_at: str = ""
+    checked_at: str = ""
+    new_url: str = ""
+    retry_after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class FeedState:
     """What the store remembers of a feed between runs."""
 
@@ -166,6 +181,7 @@ class FeedState:
     new_url: str = ""
     checked_at: str = ""
     ok_at: str = ""
+    url: str = ""  # the URL these validators belong to
 
 
 # ---------------------------------------------------------------- summarise

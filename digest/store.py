@@ -148,13 +148,13 @@ class Store:
     def feed_state(self, feed_id: str) -> FeedState:
         row = self.db.execute(
             "SELECT etag, last_modified, body_hash, failures, retry_after, title, status, error,"
-            " new_url, checked_at, ok_at FROM feeds WHERE id=?", (feed_id,)).fetchone()
+            " new_url, checked_at, ok_at, url FROM feeds WHERE id=?", (feed_id,)).fetchone()
         return FeedState(*row) if row else FeedState()
 
     def feed_states(self) -> dict[str, FeedState]:
         rows = self.db.execute(
             "SELECT id, etag, last_modified, body_hash, failures, retry_after, title, status, error,"
-            " new_url, checked_at, ok_at FROM feeds")
+            " new_url, checked_at, ok_at, url FROM feeds")
         return {r[0]: FeedState(*r[1:]) for r in rows}
 
     def save_feed(self, status: FeedStatus, state: FeedState, articles: Sequence[Article],
