@@ -49,13 +49,16 @@ class Retry:
     timeout: float = 60.0  # seconds for any one SMTP command, connecting included
 
 
+DEFAULT_RETRY = Retry()
+
+
 class _Temporary(Exception):
     """A failure worth trying again: 4xx, dropped connection, timeout."""
 
     def __init__(self, text: str, *, dropped: bool = False, unreachable: bool = False):
         super().__init__(text)
         self.dropped = dropped  # the connection is gone; the next try reconnects
-        self.unreachable = unreachable  # not even a connection could be made
+        self.unreachable = unreachable  # no session could be opened (connect, TLS, login)
 
 
 class _Permanent(Exception):
@@ -126,10 +129,10 @@ class Relay:
             raise DeliveryError(f"{self.url} does not offer AUTH: {_reason(e)}") from e
         except smtplib.SMTPResponseException as e:
             if 400 <= e.smtp_code < 500:
-                raise _Temporary(f"{self.url}: {_reason(e)}") from e
+                raise _Temporary(f"{self.url}: {_reason(e)}", unreachable=True) from e
             raise DeliveryError(f"{self.url} refused us: {_reason(e)}") from e
         except (OSError, smtplib.SMTPException) as e:
-            raise _Temporary(f"{self.url}: {_reason(e)}", dropped=True) from e
+            raise _Temporary(f"{self.url}: {_reason(e)}", dropped=True, unreachable=True) from e
 
     def send(self, sender: str, item: Outgoing) -> None:
         """Hand one message over; return once the relay has accepted it."""
@@ -177,7 +180,7 @@ def send(items: Iterable[Outgoing], spec: SmtpSpec, *, sender: str,
     each (and unrecorded). Raises DeliveryError for what no retry mends: TLS or
     certificate failure, login refused.
     """
-    retry = retry or Retry()
+    retry = retry or DEFAULT_RETRY
     relay = Relay(spec, password=password, ssl_context=ssl_context, timeout=retry.timeout)
     pace = _Pacer(spec.rate, sleep, clock)
     out: list[Delivery] = []
@@ -257,11 +260,10 @@ def _text(value: bytes | str) -> str:
 
 
 def _tls_hint(url: str, e: ssl.SSLError) -> str:
-    hint = ""
     if isinstance(e, ssl.SSLCertVerificationError):
-        hint = (" (the relay's certificate is not trusted: for a private CA, point SSL_CERT_FILE"
-                " at its PEM file)")
-    return f"TLS with {url} failed: {e.reason or e}{hint}"
+        return (f"TLS with {url} failed: certificate verify failed: {e.verify_message} (for a"
+                " relay with a private CA, point SSL_CERT_FILE at the CA's PEM file)")
+    return f"TLS with {url} failed: {e.reason or e}"
 
 
 def _close(smtp: smtplib.SMTP) -> None:
