@@ -9,7 +9,9 @@ SIGKILL half-way, STARTTLS with a self-signed certificate and AUTH.
 from __future__ import annotations
 
 import asyncio
+import mailbox
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -521,3 +523,79 @@ def test_rate_spaces_transactions() -> None:
         starts.append(now[0])
         now[0] += 0.05  # the transaction itself
     assert starts == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
+
+
+# ---------------------------------------------------------------- pipes: sendmail -t style
+
+# What `sendmail -t` does, in the standard library: recipients from To/Cc/Bcc,
+# the envelope sender from From, the bytes passed on untouched.
+SENDMAIL_T = """
+import smtplib, sys
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr
+raw = sys.stdin.buffer.read()
+head = BytesParser().parsebytes(raw, headersonly=True)
+rcpts = [a for _n, a in getaddresses(head.get_all("To", []) + head.get_all("Cc", []) + head.get_all("Bcc", []))]
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as s:
+    s.sendmail(parseaddr(head["From"])[1], rcpts, raw)
+"""
+
+
+def _pipe(command: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=cwd, capture_output=True,
+                          timeout=60)
+
+
+def test_stdout_piped_to_a_stdlib_sendmail_t(sample: Path, server) -> None:
+    inbox = Inbox()
+    c = server(inbox)
+    cfg = _configure(sample, "smtp://127.0.0.1:9")
+    _build(cfg)
+    script = cfg.parent / "sendmail_t.py"
+    script.write_text(SENDMAIL_T, encoding="utf-8")
+
+    done = _pipe(f"'{DIGEST}' --config digest.toml build --stdout --to ben@example.org"
+                 f" | '{sys.executable}' sendmail_t.py {c.port}", cfg.parent)
+
+    assert done.returncode == 0, done.stderr
+    assert inbox.count() == Counter(["ben@example.org"])
+    assert inbox.data_for("ben@example.org") == _stdout_message(cfg, "ben@example.org")
+    assert _deliveries(cfg) == {}  # a pipe records nothing: the relay's log is the record
+
+
+@pytest.mark.skipif(not shutil.which("msmtp"), reason="msmtp is not installed (apt-get install msmtp)")
+def test_stdout_piped_to_msmtp_t(sample: Path, server) -> None:
+    inbox = Inbox()
+    c = server(inbox)
+    cfg = _configure(sample, "smtp://127.0.0.1:9")
+    _build(cfg)
+
+    done = _pipe(f"'{DIGEST}' --config digest.toml build --stdout --to chen@example.org"
+                 f" | msmtp --host=127.0.0.1 --port={c.port} --auth=off --tls=off"
+                 " --read-envelope-from -t", cfg.parent)
+
+    assert done.returncode == 0, done.stderr
+    assert inbox.count() == Counter(["chen@example.org"])
+    assert inbox.received[0][0] == "news@example.org"
+    # msmtp passes the CRLF message on untouched: no line-ending normalisation needed.
+    assert inbox.data_for("chen@example.org") == _stdout_message(cfg, "chen@example.org")
+
+
+def test_stdout_mbox_holds_every_readers_message(sample: Path) -> None:
+    cfg = _configure(sample, "smtp://127.0.0.1:9")
+    _build(cfg)
+    result = _cli("--config", str(cfg), "build", "--stdout", "--format", "mbox")
+    assert result.exit_code == 0, result.stderr
+    path = cfg.parent / "day.mbox"
+    path.write_bytes(result.stdout_bytes)
+
+    box = mailbox.mbox(path, create=False)
+    messages = list(box)
+    box.close()
+
+    assert [m["To"] for m in messages] == ["Ana <ana@example.org>", "Ben <ben@example.org>",
+                                           "Chen <chen@example.org>"]
+    for m, email in zip(messages, SAMPLE_READERS, strict=True):
+        eml = message_from_bytes(_stdout_message(cfg, email))
+        assert m["Message-ID"] == eml["Message-ID"]
+        assert m.get_from().startswith("news@example.org ")
