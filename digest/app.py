@@ -263,7 +263,8 @@ def send(config: Config, *, date: dt.date | None = None, to: str | None = None,
     password = None if dry_run else _smtp_password(config)
     with Store.open(config.state, lock=not dry_run) as store:
         if store.edition(date) is None:
-            raise UsageError(f"no edition of {date} has been built yet; run `digest build --date {date}`")
+            raise UsageError(f"no edition of {date} has been built yet;"
+                             f" run `digest build --date {date}`")
         day, _ = load_day(config, store, date, now)
         readers = list(config.subscribers)
         if to is not None:

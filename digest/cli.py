@@ -205,7 +205,8 @@ def collect(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--date", "date_", metavar="YYYY-MM-DD", help="Edition date [default: today in the config's timezone].")
+@click.option("--date", "date_", metavar="YYYY-MM-DD",
+              help="Edition date [default: today in the config's timezone].")
 @click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
 @click.option("--to", "to", metavar="EMAIL", help="Send only this subscriber's message.")
 @common

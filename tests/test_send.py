@@ -9,6 +9,7 @@ SIGKILL half-way, STARTTLS with a self-signed certificate and AUTH.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import mailbox
 import os
 import shutil
@@ -36,6 +37,7 @@ from digest import config as config_mod
 from digest.cli import main
 
 DIGEST = Path(sys.executable).parent / "digest"
+REPO_SAMPLES = Path(__file__).resolve().parent.parent / "digest" / "samples"
 SAMPLE_READERS = ["ana@example.org", "ben@example.org", "chen@example.org"]
 FAST = deliver.Retry(delays=(0.01, 0.01, 0.01), timeout=10)
 
@@ -52,6 +54,7 @@ class Inbox:
         self.refuse_once: dict[str, str] = {}  # recipient -> reply, the first time only
         self.drop_after = 0  # close the connection at the MAIL after this many per connection
         self.rcpt_delay = 0.0  # seconds to sit on each RCPT before answering
+        self.stall_once: dict[str, float] = {}  # recipient -> seconds to sit on its first RCPT
         self.rcpts_started = 0
         self.sessions: set[int] = set()
         self._per_session: Counter[int] = Counter()
@@ -70,6 +73,8 @@ class Inbox:
         self.rcpts_started += 1
         if self.rcpt_delay:
             await asyncio.sleep(self.rcpt_delay)
+        if address in self.stall_once:
+            await asyncio.sleep(self.stall_once.pop(address))
         if address in self.refuse:
             return self.refuse[address]
         if address in self.refuse_once:
@@ -135,7 +140,8 @@ def _server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
 # ---------------------------------------------------------------- the sample, built
 
 
-def _configure(sample: Path, url: str, *, extra: int = 0, smtp: str = "", rate: int = 10_000) -> Path:
+def _configure(sample: Path, url: str, *, extra: int = 0, smtp: str = "",
+               rate: int = 10_000) -> Path:
     """Point the sample config at `url`; add `extra` all-topics readers."""
     text = sample.read_text(encoding="utf-8")
     text = text.replace('url = "smtp://localhost:25"', f'url = "{url}"{smtp}')
@@ -168,7 +174,8 @@ def _stdout_message(cfg: Path, email: str) -> bytes:
 def _deliveries(cfg: Path) -> dict[str, tuple[str, int]]:
     db = sqlite3.connect(cfg.parent / "digest.sqlite")
     try:
-        return {e: (s, n) for e, s, n in db.execute("SELECT email, status, attempts FROM deliveries")}
+        rows = db.execute("SELECT email, status, attempts FROM deliveries")
+        return {e: (s, n) for e, s, n in rows}
     finally:
         db.close()
 
@@ -200,7 +207,8 @@ def test_send_delivers_each_reader_once_with_the_stdout_bytes(sample: Path, serv
         assert [a for _n, a in getaddresses([msg["To"]])] == [email]
         assert data == _stdout_message(cfg, email)  # byte for byte, CRLF and all
     assert {f for f, _r, _d in inbox.received} == {"news@example.org"}  # envelope = From
-    assert {e: s for e, (s, _n) in _deliveries(cfg).items()} == dict.fromkeys(SAMPLE_READERS, "sent")
+    assert {e: s for e, (s, _n) in _deliveries(cfg).items()} == dict.fromkeys(SAMPLE_READERS,
+                                                                               "sent")
 
     again = _cli("--config", str(cfg), "send")
 
@@ -328,6 +336,22 @@ def test_dropped_connections_are_reopened(sample: Path, server) -> None:
     assert result.exit_code == 0, result.stderr
     assert inbox.count() == Counter(_readers(cfg))
     assert len(inbox.sessions) == 4  # 11 messages, 3 per connection
+
+
+def test_a_relay_that_stops_answering_times_out_and_is_retried(sample: Path, server) -> None:
+    inbox = Inbox()
+    inbox.stall_once["ben@example.org"] = 2.0
+    c = server(inbox)
+    cfg = _configure(sample, f"smtp://127.0.0.1:{c.port}")
+    _build(cfg)
+
+    result = app.send(config_mod.load(cfg), date=_built_date(cfg),
+                      retry=deliver.Retry(delays=(0.01,), timeout=0.5))
+
+    assert [(d.email, d.status) for d in result.deliveries] == [
+        (e, "sent") for e in SAMPLE_READERS]
+    assert inbox.count() == Counter(SAMPLE_READERS)
+    assert len(inbox.sessions) == 2  # the stalled connection was given up and a new one opened
 
 
 def test_unreachable_relay_defers_everyone(sample: Path) -> None:
@@ -496,13 +520,12 @@ def test_missing_password_variable_is_a_config_error(sample: Path, monkeypatch) 
                              " TEST_SMTP_PASSWORD is not set\n")
 
 
-def _built_date(cfg: Path):  # noqa: ANN202
+def _built_date(cfg: Path) -> dt.date:
     db = sqlite3.connect(cfg.parent / "digest.sqlite")
     try:
         (d,) = db.execute("SELECT date FROM editions").fetchone()
     finally:
         db.close()
-    import datetime as dt
     return dt.date.fromisoformat(d)
 
 
@@ -535,7 +558,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 raw = sys.stdin.buffer.read()
 head = BytesParser().parsebytes(raw, headersonly=True)
-rcpts = [a for _n, a in getaddresses(head.get_all("To", []) + head.get_all("Cc", []) + head.get_all("Bcc", []))]
+fields = head.get_all("To", []) + head.get_all("Cc", []) + head.get_all("Bcc", [])
+rcpts = [a for _n, a in getaddresses(fields)]
 with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as s:
     s.sendmail(parseaddr(head["From"])[1], rcpts, raw)
 """
@@ -563,7 +587,8 @@ def test_stdout_piped_to_a_stdlib_sendmail_t(sample: Path, server) -> None:
     assert _deliveries(cfg) == {}  # a pipe records nothing: the relay's log is the record
 
 
-@pytest.mark.skipif(not shutil.which("msmtp"), reason="msmtp is not installed (apt-get install msmtp)")
+@pytest.mark.skipif(not shutil.which("msmtp"),
+                    reason="msmtp is not installed (apt-get install msmtp)")
 def test_stdout_piped_to_msmtp_t(sample: Path, server) -> None:
     inbox = Inbox()
     c = server(inbox)
