@@ -228,7 +228,7 @@ def _send_one(relay: Relay, sender: str, item: Outgoing, retry: Retry, pace: _Pa
         try:
             relay.send(sender, item)
         except _Permanent as e:
-            log.warning("%s: refused: %s", item.email, e)
+            log.info("%s: refused: %s", item.email, e)  # the CLI reports it
             return Delivery(item.email, item.edition, "failed", str(e)), False
         except _Temporary as e:
             log.info("%s: try %d failed: %s", item.email, tries + 1, e)
@@ -238,7 +238,7 @@ def _send_one(relay: Relay, sender: str, item: Outgoing, retry: Retry, pace: _Pa
                 reconnect_free = False
                 continue
             if tries == len(retry.delays):
-                log.warning("%s: deferred to the next run: %s", item.email, e)
+                log.info("%s: deferred to the next run: %s", item.email, e)
                 return Delivery(item.email, item.edition, "deferred", str(e)), e.unreachable
             sleep(retry.delays[tries])
             tries += 1
