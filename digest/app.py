@@ -5,20 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import ssl
 import tomllib
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 
 from . import collect as collect_stage
 from . import config as config_mod
-from . import message, opml, outbox, preview, selection
+from . import deliver, message, opml, outbox, preview, selection
 from .dedup import canonical_url
-from .errors import UsageError
-from .models import Article, Config, FeedHealth, FeedStatus, Lead, RenderedEdition, Subscriber
+from .errors import ConfigError, UsageError
+from .models import Article, Config, Delivery, FeedHealth, FeedStatus, Lead, RenderedEdition, Subscriber
 from .render import GMAIL_CLIP, Renderer
 from .store import Store
 from .summarise import summarise
@@ -352,3 +354,99 @@ def _manifest(day: Day, collected: CollectResult, kept: list[str], folder: Path)
 def _article_entry(a: Article, topics: tuple[str, ...]) -> dict:
     return {"id": a.id, "title": a.title, "url": a.url, "feed": a.feed_id, "topics": list(topics),
             "published": a.published.isoformat() if a.published else None}
+
+
+# ---------------------------------------------------------------- send
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What `send` did for each reader with a message, in config order (dry run: `pending`)."""
+
+    date: dt.date
+    deliveries: tuple[Delivery, ...]
+    dry_run: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(d.status == status for d in self.deliveries)
+
+    @property
+    def undelivered(self) -> tuple[Delivery, ...]:
+        """Readers still without their message: failed, deferred (or, in a dry run, pending)."""
+        return tuple(d for d in self.deliveries if d.status not in ("sent", "already-sent"))
+
+
+def send(config: Config, *, date: dt.date | None = None, to: str | None = None,
+         dry_run: bool = False, now: dt.datetime | None = None,
+         ssl_context: ssl.SSLContext | None = None, retry: deliver.Retry | None = None,
+         progress: Callable[[Delivery, int], None] | None = None) -> SendResult:
+    """Send the built edition of `date` to every reader who has not had it yet.
+
+    Each accepted message is recorded at once, so a rerun sends only what is
+    missing. `ssl_context` defaults to the system's trust store (which honours
+    SSL_CERT_FILE); `progress(delivery, total)` is called after each message.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    date = date or today(config, now)
+    password = None if dry_run else _smtp_password(config)
+    with Store.open(config.state, lock=not dry_run) as store:
+        if store.edition(date) is None:
+            raise UsageError(f"no edition of {date} has been built yet;"
+                             f" run `digest build --date {date}`")
+        day, _ = load_day(config, store, date, now)
+        readers = list(config.subscribers)
+        if to is not None:
+            readers = [r for r in readers if r.email.lower() == to.lower()]
+            if not readers:
+                raise UsageError(f"{to} is not a subscriber")
+        done = {email.lower() for email, (status, _e, _n) in store.deliveries(date).items()
+                if status == "sent"}
+        all_topics = [t.id for t in config.topics]
+        order: list[tuple[str, str]] = []  # (email, edition) of every reader with a message
+        pending: list[Subscriber] = []
+        for r in readers:
+            key = selection.edition_key(r.topics, all_topics)
+            if key not in day.plan.editions:
+                continue  # nothing new in their topics today: no message
+            order.append((r.email, key))
+            if r.email.lower() not in done:
+                pending.append(r)
+        if dry_run:
+            pending_emails = {r.email for r in pending}
+            return SendResult(date, tuple(
+                Delivery(e, k, "pending" if e in pending_emails else "already-sent")
+                for e, k in order), dry_run=True)
+
+        def outgoing() -> Iterator[deliver.Outgoing]:
+            for r in pending:
+                msg = day.message(r)
+                assert msg is not None  # its edition is in the plan
+                yield deliver.Outgoing(r.email, selection.edition_key(r.topics, all_topics),
+                                       msg["Message-ID"], message.as_bytes(msg))
+
+        def record(item: deliver.Outgoing, d: Delivery) -> None:
+            store.record_delivery(date, item.email, item.edition, item.message_id, d.status,
+                                  d.error)
+
+        sent = deliver.send(
+            outgoing(), config.smtp, sender=parseaddr(config.sender)[1], record=record,
+            password=password, ssl_context=ssl_context, retry=retry,
+            progress=(lambda d: progress(d, len(pending))) if progress else None)
+    by_email = {d.email: d for d in sent}
+    return SendResult(date, tuple(by_email.get(e) or Delivery(e, k, "already-sent")
+                                  for e, k in order))
+
+
+def _smtp_password(config: Config) -> str | None:
+    """The relay password from the environment variable `smtp.password_env` names."""
+    smtp = config.smtp
+    if not smtp.username:
+        return None
+    if not smtp.password_env:
+        raise ConfigError([f"{config.path.name}: smtp.password_env: expected the name of the"
+                           f" environment variable holding {smtp.username}'s password"])
+    password = os.environ.get(smtp.password_env)
+    if password is None:
+        raise ConfigError([f"{config.path.name}: smtp.password_env: the environment variable"
+                           f" {smtp.password_env} is not set"])
+    return password

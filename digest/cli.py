@@ -241,6 +241,56 @@ def preview(ctx: click.Context, date_: str | None, port: int, no_open: bool) -> 
                          "try another --port") from e
 
 
+@main.command()
+@date_option
+@click.option("--dry-run", is_flag=True, help="List what would be sent; send and record nothing.")
+@click.option("--to", "to", metavar="EMAIL", help="Send only this subscriber's message.")
+@common
+@handled
+@click.pass_context
+def send(ctx: click.Context, date_: str | None, dry_run: bool, to: str | None) -> None:
+    """Send the built edition to its readers over SMTP ([smtp] in the config).
+
+    Each message is recorded the moment the relay accepts it, so running
+    send again (after a crash, or from cron) sends only what is missing.
+    Exits 1 while any reader is undelivered.
+
+    \b
+    Examples:
+      digest send --dry-run
+      digest send --date 2025-07-03
+      digest send --to ana@example.org
+    """
+    config = _config(ctx)
+    with contextlib.ExitStack() as stack:
+        bars: list[Any] = []
+
+        def tick(_d: Any, total: int) -> None:
+            if not bars:
+                bars.append(_progress(ctx, total, "Sending"))
+                if bars[0] is not None:
+                    stack.enter_context(bars[0])
+            if bars[0] is not None:
+                bars[0].update(1)
+
+        result = app.send(config, date=_date(date_), to=to, dry_run=dry_run, progress=tick)
+    if dry_run:
+        for d in result.deliveries:
+            what = "would send" if d.status == "pending" else "already sent"
+            click.echo(f"{what}\t{d.email}\t{d.edition}")
+        _say(ctx, f"dry run, edition {result.date}: {result.count('pending')} to send, "
+                  f"{result.count('already-sent')} already sent; nothing sent or recorded")
+        return
+    for d in result.undelivered:
+        click.echo(f"Error: {d.email}: {d.status}: {d.error}", err=True)
+    _say(ctx, f"edition {result.date}: {result.count('sent')} sent, "
+              f"{result.count('already-sent')} already sent, {result.count('failed')} failed, "
+              f"{result.count('deferred')} deferred"
+              + (" (run `digest send` again for the deferred)" if result.count("deferred") else ""))
+    if result.undelivered:
+        ctx.exit(1)
+
+
 def _feeds_summary(c: app.CollectResult) -> str:
     if not c.feeds:
         return "offline"

@@ -272,5 +272,5 @@ class Delivery:
 
     email: str
     edition: str
-    status: str  # sent | already-sent | failed | deferred
+    status: str  # sent | already-sent | failed | deferred | pending (a dry run)
     error: str = ""
