@@ -112,6 +112,9 @@ _LABEL = re.compile(
 _SOURCE_SUFFIX = re.compile(r"\s+[|–—-]\s+([^|–—-]{1,40})$")
 _NUMBER = re.compile(r"[$€£]?\d[\d.,]*(bn|m|k|st|nd|rd|th|s|%)?")
 _JOINER = re.compile(r"(?<=\w)[-'’.](?=\w)")
+# A hyphen between two words of three or more letters splits them
+# ("lunar-Earth", "next-generation"); short or numeric parts stay joined.
+_COMPOUND = re.compile(r"(?<=[^\W\d_]{3})-(?=[^\W\d_]{3})")
 _WORD = re.compile(r"[$€£%\w]+")
 _MAX_LEAD_WORDS = 40
 
@@ -181,6 +184,7 @@ def _prepare(text: str, *, title: bool = False) -> str:
         if suffix and len(suffix.group(1).split()) <= 3:
             text = text[: suffix.start()]
     text = re.sub(r"['’][sS]\b", "", text)
+    text = _COMPOUND.sub(" ", text)  # next-generation -> next generation
     text = _JOINER.sub("", text)  # F-35 -> F35, U.S. -> US, re-entry -> reentry
     if not _ANY_PHRASE.search(text):
         return text
