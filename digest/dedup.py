@@ -304,7 +304,6 @@ NAME_WEIGHT = 1.0
 LEAD_WEIGHT = 0.2
 SAME_STORY = 73
 CLASH_PENALTY = 20
-LEAD_MODE = "tsr"
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,11 +395,7 @@ def _score(a: _Story, b: _Story) -> float:
 
 
 def _lead_similarity(a: _Story, b: _Story) -> float:
-    if LEAD_MODE == "tsr":
-        return fuzz.token_set_ratio(a.lead_text, b.lead_text)
-    la, lb = set(a.lead), set(b.lead)
-    shared = len(la & lb) + len(a.numbers & b.numbers)
-    return 100 * shared / max(1, min(len(la), len(lb)))
+    return fuzz.token_set_ratio(a.lead_text, b.lead_text)
 
 
 def same_story(a: tuple[str, str], b: tuple[str, str]) -> bool:
