@@ -11,7 +11,6 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -20,8 +19,18 @@ from . import config as config_mod
 from . import deliver, message, opml, outbox, preview, selection
 from .dedup import canonical_url
 from .errors import ConfigError, UsageError
-from .models import Article, Config, Delivery, FeedHealth, FeedStatus, Lead, RenderedEdition, Subscriber
-from .render import GMAIL_CLIP, Renderer
+from .models import (
+    Article,
+    Config,
+    Delivery,
+    FeedHealth,
+    FeedStatus,
+    Lead,
+    Message,
+    RenderedEdition,
+    Subscriber,
+)
+from .render import GMAIL_CLIP, Pieces, Renderer
 from .store import Store
 from .summarise import summarise
 
@@ -66,13 +75,17 @@ class Day:
     secret: bytes
     rendered: dict[str, RenderedEdition] = field(default_factory=dict)
     renderer: Renderer | None = None
+    pieces: Pieces | None = None
 
     def edition(self, key: str) -> RenderedEdition:
-        """The rendered edition `key`, rendering it on first use."""
+        """The rendered edition `key`, assembled on first use from the day's pieces."""
         if key not in self.rendered:
-            if self.renderer is None:  # one template environment for the whole day
+            if self.renderer is None or self.pieces is None:
+                # Every piece of every edition, rendered once for the whole day.
                 self.renderer = Renderer(self.config)
-            self.rendered[key] = self.renderer.render(self.plan.editions[key])
+                stories = {s.article.id: s for e in self.plan.editions.values() for s in e.stories}
+                self.pieces = self.renderer.pieces(self.date, list(stories.values()), self.config.topics)
+            self.rendered[key] = self.renderer.render(self.plan.editions[key], self.pieces)
         return self.rendered[key]
 
     def web_version(self, key: str) -> tuple[str, str]:
@@ -87,7 +100,7 @@ class Day:
                 return s
         return Subscriber(email, "", tuple(t.id for t in self.config.topics))
 
-    def message(self, reader: Subscriber) -> EmailMessage | None:
+    def message(self, reader: Subscriber) -> Message | None:
         """The reader's message, or None when nothing in their topics is new."""
         key = selection.edition_key(reader.topics, [t.id for t in self.config.topics])
         if key not in self.plan.editions:
@@ -95,7 +108,7 @@ class Day:
         return message.build(self.edition(key), self.config, self.secret, reader, self.date,
                              self.built_at)
 
-    def messages(self) -> Iterator[tuple[Subscriber, EmailMessage]]:
+    def messages(self) -> Iterator[tuple[Subscriber, Message]]:
         for s in self.config.subscribers:
             if (m := self.message(s)) is not None:
                 yield s, m
@@ -237,7 +250,7 @@ def build(config: Config, *, date: dt.date | None = None, rebuild: bool = False,
         if eml:
             for reader, msg in day.messages():
                 path = outbox.message_path(folder, reader.email)
-                outbox.write_atomic(path, message.as_bytes(msg))
+                outbox.write_atomic(path, msg.raw)
                 files.append(path)
         if day.plan.editions and not frozen:
             store.record_edition(date, day.built_at, day.plan.carried)
@@ -295,9 +308,10 @@ class PreviewSource:
         """One reader's email, personalised as it will be sent."""
         if email.lower() not in {e.lower() for e in self.day.plan.recipients}:
             return None
-        msg = self.day.message(self.day.reader(email))
-        if msg is None:
+        sent = self.day.message(self.day.reader(email))
+        if sent is None:
             return None
+        msg = message.parse(sent.raw)
         html_body = msg.get_body(("html",))
         text_body = msg.get_body(("plain",))
         html_part = html_body.get_content() if html_body else ""
@@ -306,8 +320,8 @@ class PreviewSource:
                             tuple((k, str(v)) for k, v in msg.items()), len(html_part.encode()))
 
     def _headers(self, reader: Subscriber) -> tuple[tuple[str, str], ...]:
-        msg = self.day.message(reader)
-        return tuple((k, str(v)) for k, v in msg.items()) if msg else ()
+        sent = self.day.message(reader)
+        return tuple((k, str(v)) for k, v in message.parse(sent.raw).items()) if sent else ()
 
 
 def preview_source(config: Config, date: dt.date | None = None, *,
@@ -422,7 +436,7 @@ def send(config: Config, *, date: dt.date | None = None, to: str | None = None,
                 msg = day.message(r)
                 assert msg is not None  # its edition is in the plan
                 yield deliver.Outgoing(r.email, selection.edition_key(r.topics, all_topics),
-                                       msg["Message-ID"], message.as_bytes(msg))
+                                       msg.message_id, msg.raw)
 
         def record(item: deliver.Outgoing, d: Delivery) -> None:
             store.record_delivery(date, item.email, item.edition, item.message_id, d.status,

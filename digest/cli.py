@@ -179,7 +179,7 @@ def build(ctx: click.Context, date_: str | None, rebuild: bool, offline: bool, t
         if (fmt or ("eml" if to else "mbox")) == "eml":
             if len(msgs) != 1:
                 raise UsageError("--format eml prints one message: name the reader with --to")
-            sys.stdout.buffer.write(message.as_bytes(msgs[0]))
+            sys.stdout.buffer.write(msgs[0].raw)
         else:
             sys.stdout.buffer.write(message.as_mbox(msgs))
         sys.stdout.flush()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import functools
 import hashlib
 import hmac
 import html
@@ -10,13 +12,14 @@ import re
 import textwrap
 import zoneinfo
 from collections.abc import Iterable
-from email import policy
+from email import policy, quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime, parseaddr, parsedate_to_datetime
 from urllib.parse import quote
 
-from .models import Config, RenderedEdition, Subscriber
+from .models import Config, Message, RenderedEdition, Subscriber
 from .render import PLACEHOLDERS
 
 
@@ -111,34 +114,105 @@ def message_id(config: Config, date: dt.date, edition_key: str, email: str) -> s
     return f"<digest.{date:%Y%m%d}.{h[:24]}@{domain}>"
 
 
-def list_id(config: Config) -> str:
-    domain = parseaddr(config.sender)[1].rpartition("@")[2] or "digest.invalid"
-    slug = re.sub(r"[^a-z0-9]+", "-", config.name.lower()).strip("-") or "digest"
-    return f"{_one_line(config.name)} <{slug}.{domain}>"
+def _list_id(name: str, sender: str) -> str:
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "digest.invalid"
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "digest"
+    return f"{_one_line(name)} <{slug}.{domain}>"
 
 
 def build(edition: RenderedEdition, config: Config, secret: bytes, reader: Subscriber,
-          date: dt.date, built_at: dt.datetime) -> EmailMessage:
-    """One reader's message: multipart/alternative, text then HTML, UTF-8."""
-    html_part, text_part = personalise(edition, reader_values(config, secret, reader))
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = config.sender
-    msg["To"] = Address(_one_line(reader.name), addr_spec=reader.email) if reader.name else reader.email
-    if config.reply_to:
-        msg["Reply-To"] = config.reply_to
-    msg["Subject"] = _one_line(edition.subject)
-    msg["Date"] = format_datetime(built_at.astimezone(zoneinfo.ZoneInfo(config.timezone)))
-    msg["Message-ID"] = message_id(config, date, edition.key, reader.email)
-    msg["List-Id"] = list_id(config)
-    msg["List-Unsubscribe"] = list_unsubscribe(config, secret, reader.email)
+          date: dt.date, built_at: dt.datetime) -> Message:
+    """One reader's message: multipart/alternative, text then HTML, UTF-8, quoted-printable.
+
+    The bodies are the edition's pieces, each quoted-printable encoded once
+    (then reused for every reader) with the reader's values encoded in
+    between; a soft line break ends each piece, so the joined encoding
+    decodes to the joined text.
+    """
+    values = reader_values(config, secret, reader)
+    mid = message_id(config, date, edition.key, reader.email)
+    # A boundary derived from the Message-ID keeps a rebuilt message byte-identical;
+    # "=_" cannot start a line of quoted-printable, so it never occurs in a body.
+    boundary = ("=_" + hashlib.sha256(mid.encode()).hexdigest()[:32]).encode()
+    to = str(Address(_one_line(reader.name), addr_spec=reader.email)) if reader.name else reader.email
+    shared = _edition_headers(config.sender, config.reply_to, edition.subject, config.timezone,
+                              built_at, _list_id(config.name, config.sender), date, edition.key)
+    headers = [shared["From"], _header("To", to), shared["Reply-To"], shared["Subject"],
+               shared["Date"], _header("Message-ID", mid), shared["List-Id"],
+               _header("List-Unsubscribe", list_unsubscribe(config, secret, reader.email))]
     if unsubscribe_url(config, secret, reader.email).startswith("https:"):
         # RFC 8058 one-click: the https URL must accept a POST without further steps.
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["X-Digest-Edition"] = f"{date.isoformat()} {edition.key}"
-    msg.set_content(text_part, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(html_part, subtype="html", charset="utf-8", cte="quoted-printable")
-    # A boundary derived from the Message-ID keeps a rebuilt message byte-identical.
-    msg.set_boundary("=_" + hashlib.sha256(msg["Message-ID"].encode()).hexdigest()[:32])
+        headers.append(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
+    headers.append(shared["X-Digest-Edition"])
+    raw = b"".join([
+        *headers,
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary="', boundary, b'"\r\n\r\n',
+        b"--", boundary, b"\r\n", _PART_HEADERS % b"plain", _encode(edition.text_parts, values, False),
+        b"\r\n--", boundary, b"\r\n", _PART_HEADERS % b"html", _encode(edition.html_parts, values, True),
+        b"\r\n--", boundary, b"--\r\n",
+    ])
+    return Message(reader.email, mid, raw)
+
+
+_PART_HEADERS = (b'Content-Type: text/%s; charset="utf-8"\r\n'
+                 b"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+_PLACEHOLDER = re.compile("(" + "|".join(re.escape(m) for m in PLACEHOLDERS.values()) + ")")
+_KEY_OF = {m: k for k, m in PLACEHOLDERS.items()}
+
+
+@functools.lru_cache(maxsize=16)
+def _edition_headers(sender: str, reply_to: str, subject: str, zone: str, built_at: dt.datetime,
+                     list_id_: str, date: dt.date, key: str) -> dict[str, bytes]:
+    """The headers every reader of an edition shares, folded and encoded once."""
+    headers = [("From", sender), ("Reply-To", reply_to), ("Subject", _one_line(subject)),
+               ("Date", format_datetime(built_at.astimezone(zoneinfo.ZoneInfo(zone)))),
+               ("List-Id", list_id_), ("X-Digest-Edition", f"{date.isoformat()} {key}")]
+    return {name: _header(name, value) if value else b"" for name, value in headers}
+
+
+def _header(name: str, value: str) -> bytes:
+    """One header as the email package writes it: parsed, encoded (RFC 2047) and folded.
+
+    A short printable-ASCII value needs none of that and is written as it is
+    (parsing it costs more than the rest of a message).
+    """
+    if len(name) + len(value) < 76 and _PLAIN_HEADER.fullmatch(value):
+        return f"{name}: {value}\r\n".encode("ascii")
+    return POLICY.fold_binary(name, POLICY.header_factory(name, value))
+
+
+_PLAIN_HEADER = re.compile(r"[ -~]*")
+
+
+@functools.lru_cache(maxsize=65536)
+def _split(piece: str) -> tuple[str, ...]:
+    """A piece cut around its reader placeholders: static text and placeholders alternate."""
+    return tuple(_PLACEHOLDER.split(piece))
+
+
+@functools.lru_cache(maxsize=65536)
+def _qp(text: str) -> bytes:
+    """`text` as UTF-8 quoted-printable, ending at a line end (a soft break if need be)."""
+    encoded = quoprimime.body_encode(text.encode("utf-8").decode("latin-1"), 76, "\r\n")
+    return encoded.encode("ascii") + (b"" if not encoded or encoded.endswith("\r\n") else b"=\r\n")
+
+
+def _encode(pieces: Iterable[str], values: dict[str, str], escape: bool) -> bytes:
+    out = []
+    for piece in pieces:
+        for i, chunk in enumerate(_split(piece)):
+            if i % 2 == 0:
+                out.append(_qp(chunk) if chunk else b"")
+            else:
+                value = values[_KEY_OF[chunk]]
+                out.append(_qp(html.escape(value, quote=True) if escape else value))
+    return b"".join(out).removesuffix(b"=\r\n")
+
+
+def parse(raw: bytes) -> EmailMessage:
+    """A message's bytes as an EmailMessage (for reading parts and headers)."""
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
     return msg
 
 
@@ -148,18 +222,14 @@ def long_lines(raw: bytes) -> list[int]:
                                       start=1) if len(line) > MAX_LINE]
 
 
-def as_bytes(msg: EmailMessage) -> bytes:
-    return msg.as_bytes(policy=POLICY)
-
-
-def as_mbox(messages: Iterable[EmailMessage]) -> bytes:
+def as_mbox(messages: Iterable[Message]) -> bytes:
     """An mboxrd stream of `messages`: a From_ line each, body lines starting ">*From " quoted."""
     out = []
     for msg in messages:
-        sender = parseaddr(msg["From"])[1] or "MAILER-DAEMON"
-        stamp = parsedate_to_datetime(msg["Date"]).astimezone(dt.UTC).strftime("%a %b %d %H:%M:%S %Y")
-        body = msg.as_bytes(policy=POLICY.clone(linesep="\n"))
-        body = re.sub(rb"(?m)^(>*From )", rb">\1", body)
+        head = BytesHeaderParser(policy=policy.default).parsebytes(msg.raw)
+        sender = parseaddr(str(head["From"]))[1] or "MAILER-DAEMON"
+        stamp = parsedate_to_datetime(str(head["Date"])).astimezone(dt.UTC).strftime("%a %b %d %H:%M:%S %Y")
+        body = re.sub(rb"(?m)^(>*From )", rb">\1", msg.raw.replace(b"\r\n", b"\n"))
         out.append(f"From {sender} {stamp}\n".encode() + body.rstrip(b"\n") + b"\n\n")
     return b"".join(out)
 

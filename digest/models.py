@@ -252,18 +252,40 @@ class Edition:
 
 @dataclass(frozen=True, slots=True)
 class RenderedEdition:
-    """An edition's finished parts. Per-reader fields are still placeholders (see render.PLACEHOLDERS)."""
+    """An edition's HTML and text, as the day's shared pieces in order.
+
+    Per-reader fields are still placeholders (see render.PLACEHOLDERS). The
+    pieces are shared by every edition of the day, so a message encoder can
+    encode each once (message.py does).
+    """
 
     key: str
     topics: tuple[str, ...]
     subject: str
-    html: str
-    text: str
+    html_parts: tuple[str, ...]
+    text_parts: tuple[str, ...]
     article_ids: tuple[str, ...]
+
+    @property
+    def html(self) -> str:
+        return "".join(self.html_parts)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
 
     @property
     def html_bytes(self) -> int:
         return len(self.html.encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One reader's finished message: RFC 5322 bytes with CRLF line ends."""
+
+    email: str
+    message_id: str
+    raw: bytes
 
 
 @dataclass(frozen=True, slots=True)

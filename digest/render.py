@@ -1,12 +1,15 @@
-"""Edition -> finished HTML and text parts.
+"""Stories -> the day's email pieces -> each edition's HTML and text.
 
 Jinja2 renders MJML (autoescaped) -> mjml2html (MRML, no web fonts) ->
-premailer inlines the theme's own CSS only -> a full HTML document. The text
-part comes from its own template. Nothing here touches the network.
+premailer inlines the theme's own CSS only. This happens once a day, for a
+document holding every piece any reader's email needs (digest.mjml); the
+compiled HTML is cut at the template's markers into Pieces, and each
+edition (a distinct topic selection) is assembled from them by string
+joins. The text part comes the same way from its own template. Nothing
+here touches the network.
 
-Per-reader fields (greeting, address, unsubscribe link) are rendered as
-placeholders and filled in by message.personalise, so an edition is
-rendered once however many readers get it.
+Per-reader fields (greeting, address, unsubscribe link) stay placeholders,
+filled in by message.personalise, so nothing is rendered per reader.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import replace
 from email.utils import parseaddr
+from html import escape
 from pathlib import Path
 
 import jinja2
@@ -27,7 +31,7 @@ import premailer
 from markupsafe import Markup
 
 from .errors import RenderError
-from .models import Config, Edition, RenderedEdition, Story
+from .models import Config, Edition, RenderedEdition, Story, TopicSpec
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ def builtin_templates() -> Path:
 
 
 class Renderer:
-    """Renders editions with one config's theme and templates."""
+    """Renders one config's emails: a day's pieces once, then any edition from them."""
 
     def __init__(self, config: Config):
         self.config = config
@@ -85,12 +89,12 @@ class Renderer:
             env.filters["local_time"] = self._local_time
             env.filters["wrap"] = _wrap
             env.filters["lighten"] = lighten
-            env.filters["story_groups"] = story_groups
         try:
             css = self.text_env.get_template("theme.css").render(theme=config.theme)
         except jinja2.TemplateError as e:
             raise RenderError(f"template theme.css: {e}") from e
         self.inline_css, self.head_css = split_css(css)
+        self.topic_titles = {t.id: t.title for t in config.topics}
 
     def _local_time(self, t: dt.datetime) -> str:
         local = t.astimezone(self.zone)
@@ -104,116 +108,252 @@ class Renderer:
                                           headline=headline, count=len(edition.stories))
         return " ".join(text.split())
 
-    def render(self, edition: Edition) -> RenderedEdition:
-        """Render an edition, moving the lowest stories to "More headlines" until it fits.
+    # ------------------------------------------------------------ pieces
 
-        The HTML grows with the number of full stories, so the largest number
-        that fits is found by bisection (a few renders, whatever the day's size),
-        starting from a linear estimate.
-        """
-        full = [s for sec in edition.sections for s in sec.stories]
-        html, text = self._render(edition)
-        if len(html.encode()) > HTML_BUDGET:
-            smallest = _keep_full(edition, 0)
-            html0, text0 = self._render(smallest)
-            size0 = len(html0.encode())
-            if size0 > HTML_BUDGET:
-                edition, html, text = self._fit_headlines(smallest, size0)
-                ids = tuple(s.article.id for s in edition.stories)
-                return RenderedEdition(edition.key, edition.topics, self.subject(edition), html,
-                                       text, ids)
-            # Invariant: keeping `lo` full stories fits (`best`), keeping hi + 1 does not.
-            lo, hi = 0, len(full) - 1
-            best = (smallest, html0, text0)
-            per_story = (len(html.encode()) - size0) / max(len(full), 1)
-            guess = int((HTML_BUDGET - size0) / max(per_story, 1))
-            probes = 0
-            while lo < hi:
-                # The estimate and its neighbour first (usually enough), then bisection.
-                if probes >= 2 or not lo < guess <= hi:
-                    guess = (lo + hi + 1) // 2
-                probes += 1
-                candidate = _keep_full(edition, guess)
-                c_html, c_text = self._render(candidate)
-                if len(c_html.encode()) <= HTML_BUDGET:
-                    lo, best = guess, (candidate, c_html, c_text)
-                    guess += 1
-                else:
-                    hi = guess - 1
-                    guess -= 1
-            edition, html, text = best
-            log.info("edition %s: over the budget; %d of %d stories moved to More headlines "
-                     "(%d bytes, %d renders)", edition.key, len(full) - lo, len(full),
-                     len(html.encode()), probes + 2)
-        ids = tuple(s.article.id for s in edition.stories)
-        return RenderedEdition(edition.key, edition.topics, self.subject(edition), html, text, ids)
-
-    def _fit_headlines(self, edition: Edition, size: int) -> tuple[Edition, str, str]:
-        """Even as headlines the day is too big: keep the most headlines that fit, by bisection.
-
-        The rest are left out of the email, which says how many and links to the web version.
-        """
-        total = len(edition.stories)
-        lo, hi = 0, total - 1  # keeping `lo` headlines fits (checked below), hi + 1 does not
-        smallest = _keep_headlines(edition, 0)
-        html, text = self._render(smallest, dropped=total)
-        if len(html.encode()) > HTML_BUDGET:
-            raise RenderError(f"edition {edition.key}: {len(html.encode())} bytes of HTML even "
-                              f"with no story; the limit is {HTML_BUDGET}")
-        best = (smallest, html, text)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            candidate = _keep_headlines(edition, mid)
-            c_html, c_text = self._render(candidate, dropped=total - mid)
-            if len(c_html.encode()) <= HTML_BUDGET:
-                lo, best = mid, (candidate, c_html, c_text)
-            else:
-                hi = mid - 1
-        log.warning("edition %s: %d bytes of HTML even with every story as a headline; "
-                    "%d of %d headlines left out (the email links to the web version)",
-                    edition.key, size, total - lo, total)
-        return best
-
-    def _context(self, edition: Edition) -> dict:
+    def _context(self, date: dt.date, stories: Sequence[Story], topics: Sequence[TopicSpec],
+                 *, html: bool) -> dict:
         c = self.config
-        titles = {t.id: t.title for t in c.topics}
-        top = [s.article.title for s in _top_stories(edition)]
-        preheader = _shorten(" · ".join(top), PREHEADER_CHARS)
+        mark = _html_marker if html else _text_marker
         return {
             "lang": "en",
             "dir": "ltr",
             "newsletter": c.name,
-            "subject": self.subject(edition),
-            "preheader": preheader,
-            "preheader_padding": Markup(PREHEADER_PADDING),
-            "date_long": _long_date(edition.date),
-            "sections": edition.sections,
-            "dropped": 0,
-            "count": len(edition.stories),
-            "contents": " · ".join(f"{s.topic.title} {len(s.stories) + len(s.more)}"
-                                   for s in edition.sections),
+            "date_long": _long_date(date),
             "theme": c.theme,
-            "greeting": PLACEHOLDERS["greeting"],
-            "reader_email": PLACEHOLDERS["email"],
-            "unsubscribe_url": PLACEHOLDERS["unsubscribe"],
+            "topics": topics,
+            "stories": stories,
+            "image_stories": [s for s in stories if s.lead.image and c.theme.show_images],
+            "ph": _PH,
+            # Per-reader values under the names older templates used.
+            "greeting": _PH["greeting"], "reader_email": _PH["email"],
+            "unsubscribe_url": _PH["unsubscribe"],
+            "preheader_padding": Markup(PREHEADER_PADDING),
             "web_url": c.site_url,
-            "topic_titles": ", ".join(titles[t] for t in edition.topics),
             "sender_address": c.address or parseaddr(c.sender)[1],
+            "part": lambda kind, key="": mark("part", kind, key),
+            "row": lambda kind, key="": mark("row", kind, key),
+            "item": lambda key: mark("item", key, ""),
         }
 
-    def _render(self, edition: Edition, dropped: int = 0) -> tuple[str, str]:
-        context = self._context(edition)
-        context["dropped"] = dropped
+    def mjml_source(self, edition: Edition) -> str:
+        """The MJML an edition's pieces compile from (for validating templates)."""
+        return self._source(edition.date, edition.stories, [s.topic for s in edition.sections])
+
+    def _source(self, date: dt.date, stories: Sequence[Story], topics: Sequence[TopicSpec]) -> str:
+        return self.html_env.get_template("digest.mjml").render(
+            self._context(date, stories, topics, html=True))
+
+    def pieces(self, date: dt.date, stories: Sequence[Story], topics: Sequence[TopicSpec]) -> Pieces:
+        """Render every piece of the day's emails once: one MJML compile, one premailer pass."""
         try:
-            source = self.html_env.get_template("digest.mjml").render(context)
-            text = self.text_env.get_template("digest.txt").render(context)
+            source = self._source(date, stories, topics)
+            text = self.text_env.get_template("digest.txt").render(
+                self._context(date, stories, topics, html=False))
         except jinja2.TemplateError as e:
             raise RenderError(f"template: {e}") from e
-        return compile_mjml(source, self.inline_css, self.head_css), text
+        return Pieces.cut(compile_mjml(source, self.inline_css, self.head_css), text)
 
-    def mjml_source(self, edition: Edition) -> str:
-        """The MJML the edition compiles from (for validating templates)."""
-        return self.html_env.get_template("digest.mjml").render(self._context(edition), dropped=0)
+    # ------------------------------------------------------------ editions
+
+    def render(self, edition: Edition, pieces: Pieces | None = None) -> RenderedEdition:
+        """Assemble an edition from the day's pieces (rendered now when not given).
+
+        When the HTML would pass the budget, the lowest stories move to "More
+        headlines": the size of any layout is a sum of known piece sizes, so
+        the largest number of full stories that fits is found by bisection
+        without rendering anything again.
+        """
+        if pieces is None:
+            pieces = self.pieces(edition.date, edition.stories, [s.topic for s in edition.sections])
+        subject = self.subject(edition)
+        full = sum(len(sec.stories) for sec in edition.sections)
+        if self._size(pieces, edition, subject, full) <= HTML_BUDGET:
+            return self._assemble(pieces, edition, subject, full)
+        if self._size(pieces, edition, subject, 0) > HTML_BUDGET:
+            return self._fit_headlines(pieces, edition, subject)
+        lo, hi = 0, full - 1  # keeping `lo` full stories fits; keeping hi + 1 does not
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._size(pieces, edition, subject, mid) <= HTML_BUDGET:
+                lo = mid
+            else:
+                hi = mid - 1
+        log.info("edition %s: over the budget; %d of %d stories moved to More headlines",
+                 edition.key, full - lo, full)
+        return self._assemble(pieces, edition, subject, lo)
+
+    def _fit_headlines(self, pieces: Pieces, edition: Edition, subject: str) -> RenderedEdition:
+        """Even as headlines the day is too big: keep the most headlines that fit.
+
+        The rest are left out of the email, which says how many and links to the web version.
+        """
+        total = len(edition.stories)
+        headlines = _keep_full(edition, 0)
+        lo, hi = 0, total - 1
+        if self._size(pieces, _keep_headlines(headlines, 0), subject, 0, dropped=total) > HTML_BUDGET:
+            raise RenderError(f"edition {edition.key}: the HTML is over {HTML_BUDGET} bytes "
+                              f"even with no story")
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            size = self._size(pieces, _keep_headlines(headlines, mid), subject, 0, dropped=total - mid)
+            if size <= HTML_BUDGET:
+                lo = mid
+            else:
+                hi = mid - 1
+        log.warning("edition %s: over the budget even with every story as a headline; "
+                    "%d of %d headlines left out (the email links to the web version)",
+                    edition.key, total - lo, total)
+        return self._assemble(pieces, _keep_headlines(headlines, lo), subject, 0, dropped=total - lo)
+
+    def _size(self, pieces: Pieces, edition: Edition, subject: str, full: int, dropped: int = 0) -> int:
+        html, _ = self._layout(pieces, _keep_full(edition, full), subject, dropped, text=False)
+        return sum(pieces.size(s) for s in html)
+
+    def _assemble(self, pieces: Pieces, edition: Edition, subject: str, full: int,
+                  dropped: int = 0) -> RenderedEdition:
+        edition = _keep_full(edition, full)
+        html, text = self._layout(pieces, edition, subject, dropped, text=True)
+        ids = tuple(s.article.id for s in edition.stories)
+        return RenderedEdition(edition.key, edition.topics, subject, tuple(html), tuple(text), ids)
+
+    def _layout(self, pieces: Pieces, edition: Edition, subject: str, dropped: int,
+                *, text: bool) -> tuple[list[str], list[str]]:
+        """The edition's HTML (and, with `text`, text) as a list of pieces in order.
+
+        Edition-wide placeholders are filled here; the per-reader ones
+        (render.PLACEHOLDERS) stay for message.personalise.
+        """
+        h, t = pieces.html, pieces.text
+        count = len(edition.stories)
+        count_text = f"{count} {'story' if count == 1 else 'stories'}"
+        titles = ", ".join(self.topic_titles.get(tid, tid) for tid in edition.topics)
+        links = "".join(h[f"link:{sec.topic.id}"].replace(_PH["n"], str(len(sec.stories) + len(sec.more)))
+                        for sec in edition.sections)
+        preheader = _shorten(" · ".join(s.article.title for s in _top_stories(edition)), PREHEADER_CHARS)
+        head = h["head"].replace(_PH["subject"], escape(subject))
+        out = [head.replace(_PH["preheader"], escape(preheader)),
+               h["masthead"].replace(_PH["count"], count_text).replace(_PH["contents"], links)]
+        for sec in edition.sections:
+            header = h[f"header:{sec.topic.id}"]
+            groups = story_groups(sec.stories, self.config.theme.show_images)
+            if not groups or groups[0][0]:
+                out += [h["open"], header, h["close"]]
+            for i, (with_image, group) in enumerate(groups):
+                if with_image:
+                    out.append(h[f"image:{group[0].article.id}"])
+                else:
+                    out += [h["open"], *([header] if i == 0 else []),
+                            *(h[f"story:{s.article.id}"] for s in group), h["close"]]
+            if sec.more:
+                out += [h["open"], h["more_open"], *(h[f"item:{s.article.id}"] for s in sec.more),
+                        h["more_close"], h["close"]]
+        if dropped:
+            more = f"{dropped} more {'story' if dropped == 1 else 'stories'} today"
+            out += [h["open"], h["dropped"].replace(_PH["dropped"], more), h["close"]]
+        out += [h["footer"].replace(_PH["topics"], escape(titles)), h["end"]]
+        if not text:
+            return out, []
+        if "whole" in t:  # a text template without markers: the same text for every edition
+            return out, [t["whole"]]
+
+        body = [t["masthead"].replace(_PH["contents"], _wrap(f"{count_text}: " + ", ".join(
+            sec.topic.title for sec in edition.sections)))]
+        for sec in edition.sections:
+            body.append(t[f"header:{sec.topic.id}"])
+            body += [t[f"story:{s.article.id}"] for s in sec.stories]
+            if sec.more:
+                body += [t["more"], *(t[f"item:{s.article.id}"] for s in sec.more)]
+        if dropped:
+            body.append(t["dropped"].replace(_PH["dropped"], more))
+        body += [t["footer"].replace(_PH["topics"], _wrap(titles + ".")), t["end"]]
+        return out, body
+
+
+# Placeholders in the pieces: per edition (filled by Renderer._layout) and
+# per reader (PLACEHOLDERS, filled by message.personalise).
+_PH = {
+    "subject": "%%DIGEST_SUBJECT%%", "preheader": "%%DIGEST_PREHEADER%%", "count": "%%DIGEST_COUNT%%",
+    "contents": "%%DIGEST_CONTENTS%%", "n": "%%DIGEST_N%%", "dropped": "%%DIGEST_DROPPED%%",
+    "topics": "%%DIGEST_TOPICS%%", **PLACEHOLDERS,
+}
+
+
+def _html_marker(where: str, kind: str, key: str) -> Markup:
+    name = f"{kind}:{key}" if key else kind
+    if where == "part":  # between body-level sections
+        return Markup(f"<mj-raw><!--digest:{name}--></mj-raw>")
+    return Markup(f"<!--digest:{where}:{name}-->")
+
+
+def _text_marker(where: str, kind: str, key: str) -> str:
+    return f"@@digest:{kind}:{key}@@" if key else f"@@digest:{kind}@@"
+
+
+_HTML_PART = re.compile(r"<!--digest:([a-z]+(?::[^>]*?)?)-->")
+_HTML_ROW = re.compile(r"<!--digest:row:([a-z]+(?::[^>]*?)?)-->")
+_HTML_ITEM = re.compile(r"<!--digest:item:([^>]*?):?-->")
+_TEXT_PART = re.compile(r"@@digest:([a-z]+(?::[^@]*)?)@@\n?")
+
+
+class Pieces:
+    """A day's pre-rendered email pieces, cut from the compiled template at its markers.
+
+    `html` maps a piece's name to its HTML: "head" (the document up to the
+    body), "masthead", "footer", "end"; "open"/"close" (a one-column text
+    section around rows); rows "header:TOPIC", "story:ID", "link:TOPIC",
+    "dropped"; "more_open", "item:ID", "more_close" (a "More headlines"
+    list); "image:ID" (a story with its thumbnail, a section of its own).
+    `text` maps "masthead", "header:TOPIC", "story:ID", "more", "item:ID",
+    "dropped", "footer", "end" to text; or, for a text template without
+    markers, "whole" to its one text.
+    """
+
+    def __init__(self, html: dict[str, str], text: dict[str, str]):
+        self.html = html
+        self.text = text
+        self._sizes: dict[str, int] = {}
+
+    def size(self, piece: str) -> int:
+        """UTF-8 size of a piece (remembered: the same pieces recur in every edition)."""
+        n = self._sizes.get(piece)
+        if n is None:
+            n = self._sizes[piece] = len(piece.encode())
+        return n
+
+    @classmethod
+    def cut(cls, html: str, text: str) -> Pieces:
+        pieces: dict[str, str] = {}
+        marks = list(_HTML_PART.finditer(html))
+        if not marks or not all(m.group(1).split(":")[0] in ("masthead", "rows", "image", "footer", "end")
+                                or m.group(1).startswith(("row:", "item:")) for m in marks):
+            raise RenderError("template digest.mjml: its part markers are missing or unknown")
+        parts = [m for m in marks if not m.group(1).startswith(("row:", "item:"))]
+        pieces["head"] = html[:parts[0].start()]
+        for m, nxt in zip(parts, [*parts[1:], None], strict=True):
+            pieces[m.group(1)] = html[m.end():nxt.start() if nxt else len(html)]
+        rows_section = pieces.pop("rows")
+        rows = list(_HTML_ROW.finditer(rows_section))
+        spans = []
+        for m in rows:
+            start = rows_section.rfind("<tr", 0, m.start())
+            end = rows_section.index("</td></tr>", m.end()) + len("</td></tr>")
+            spans.append((m.group(1), start, end))
+            pieces[m.group(1)] = rows_section[start:end].replace(m.group(0), "")
+        pieces["open"] = rows_section[:spans[0][1]]
+        pieces["close"] = rows_section[spans[-1][2]:]
+        more = pieces.pop("more")
+        items = list(_HTML_ITEM.finditer(more))
+        pieces["more_open"] = more[:items[0].start()]
+        pieces["more_close"] = more[items[-1].end():]
+        for m, nxt in zip(items, items[1:], strict=False):
+            pieces[f"item:{m.group(1)}"] = more[m.end():nxt.start()]
+        for key in [k for k in pieces if k.startswith("link:")]:
+            link = re.search(r"<p[^>]*>(.*)</p>", pieces[key], re.DOTALL)
+            pieces[key] = link.group(1) if link else ""
+
+        chunks = _TEXT_PART.split(text)  # ['', name, body, name, body, ...]
+        text_pieces = {chunks[i]: chunks[i + 1] for i in range(1, len(chunks) - 1, 2)}
+        return cls(pieces, text_pieces or {"whole": text})
 
 
 def compile_mjml(source: str, inline_css: str, head_css: Sequence[str] = ()) -> str:

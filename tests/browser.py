@@ -108,8 +108,12 @@ def readme_screenshots(docs: Path) -> list[Path]:
         cfg = config_mod.load(base / "digest.toml")
         day = app.build(cfg, date=dt.date(2025, 7, 4),
                         now=dt.datetime(2025, 7, 4, 5, 0, tzinfo=dt.UTC)).day
-        msg = day.message(day.reader("ana@example.org"))
-        (base / "ana.html").write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")
+        from digest import message
+        sent = day.message(day.reader("ana@example.org"))
+        assert sent is not None
+        html = message.parse(sent.raw).get_body(("html",))
+        assert html is not None
+        (base / "ana.html").write_text(html.get_content(), encoding="utf-8")
         return [screenshot(base, "ana.html", docs / "email-desktop.png", 800, 1500),
                 screenshot(base, "ana.html", docs / "email-phone.png", 375, 1400)]
 

@@ -49,7 +49,7 @@ def sample_messages() -> dict[str, bytes]:
         shutil.copytree(REPO / "digest" / "samples", base / "digest" / "samples")
         cfg = config_mod.load(base / "digest.toml")
         day = app.build(cfg, now=dt.datetime.now(dt.UTC)).day
-        return {reader.email: message.as_bytes(msg) for reader, msg in day.messages()}
+        return {reader.email: msg.raw for reader, msg in day.messages()}
 
 
 def main(argv: list[str] | None = None) -> int:

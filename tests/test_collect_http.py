@@ -194,7 +194,7 @@ def test_per_host_limit_and_process_pool() -> None:
     s = FeedServer().start()
     try:
         for i in range(8):
-            s.static(f"/f{i}.xml", rss(f"Feed {i}", 2), delay=0.3)
+            s.static(f"/f{i}.xml", rss(f"Feed {i}", 2), delay=1.0)
         feeds = [FeedSpec(f"f{i}", s.url(f"/f{i}.xml")) for i in range(8)]
         limits = Limits(read_timeout=5, per_host=2, parse_workers=2)
         seen = []

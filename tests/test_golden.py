@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import app, message
+from digest import app
 from digest import config as config_mod
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -54,4 +54,4 @@ def test_sample_edition_and_message_match_golden(sample: Path, request: pytest.F
     check("all.html", html, update)
     ana = result.day.message(result.day.reader("ana@example.org"))
     assert ana is not None
-    check("ana.eml", message.as_bytes(ana).decode("ascii"), update)
+    check("ana.eml", ana.raw.decode("ascii"), update)

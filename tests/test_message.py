@@ -24,7 +24,7 @@ BUILT = dt.datetime(2025, 7, 4, 5, 30, tzinfo=dt.UTC)
 def _build(cfg, ed, reader=None):
     reader = reader or Subscriber("ana@example.org", "Ana", ("superpowers",))
     r = Renderer(cfg).render(ed)
-    return message.as_bytes(message.build(r, cfg, SECRET, reader, ed.date, BUILT))
+    return message.build(r, cfg, SECRET, reader, ed.date, BUILT).raw
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_every_sample_message_parses(sample: Path):
     msgs = list(result.day.messages())
     assert len(msgs) == 3
     for reader, msg in msgs:
-        raw = message.as_bytes(msg)
+        raw = msg.raw
         parsed = email.message_from_bytes(raw, policy=policy.default)
         assert parsed.defects == [] and all(p.defects == [] for p in parsed.walk())
         assert message.long_lines(raw) == []
