@@ -40,7 +40,7 @@ def score(raw: bytes) -> tuple[float, str]:
 def sample_messages() -> dict[str, bytes]:
     """Every reader's message from the bundled sample, built in a temporary folder."""
     sys.path.insert(0, str(REPO))
-    from digest import app, message
+    from digest import app
     from digest import config as config_mod
 
     with tempfile.TemporaryDirectory() as tmp:
