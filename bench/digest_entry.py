@@ -1,0 +1,8 @@
+"""`digest` as a script, so a profiler can run it: python [-m pyinstrument] bench/digest_entry.py ARGS."""
+
+import sys
+
+from digest.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
