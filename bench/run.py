@@ -20,9 +20,11 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,12 +98,17 @@ class Run:
         with out_path.open("wb") as out, err_path.open("wb") as err:
             t0 = time.perf_counter()
             proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                    env=env or _env(), cwd=self.work)
+                                    env=env or _env(), cwd=self.work, start_new_session=True)
+            timer = threading.Timer(self.args.step_timeout, _kill_group, (proc.pid,))
+            timer.start()
             _, status, usage = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - t0
+            timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
         step = Step(name, seconds, proc.returncode, usage.ru_maxrss / 1024,
                     out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
+        if seconds >= self.args.step_timeout:
+            step.stderr += f"\ntimed out after {self.args.step_timeout:g} s (--step-timeout)"
         if not step.ok:
             self.failed = True
             print(f"  {name}: {step.failure()}", file=sys.stderr)
@@ -109,6 +116,13 @@ class Run:
             print(f"  {name}: {seconds:.2f} s, peak {step.peak_mb:.0f} MB", file=sys.stderr)
         self.steps[name] = step
         return step
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the step's own session: it and whatever it started
+    except ProcessLookupError:
+        pass
 
 
 def _env() -> dict[str, str]:
@@ -270,6 +284,10 @@ def _mb(step: Step | None) -> str:
     return f"{step.peak_mb:.0f} MB" if step and step.peak_mb is not None else "—"
 
 
+def _faster(ratio: float) -> str:
+    return f"{ratio:.1f}× faster" if ratio >= 1 else f"{1 / ratio:.1f}× slower"
+
+
 def _verdict(ok: bool) -> str:
     return "pass" if ok else "**miss**"
 
@@ -305,14 +323,14 @@ def rows(r: Run) -> list[tuple[str, ...]]:
         else:
             ratio = peer.seconds / cold.seconds
             out.append((label, _s(cold.seconds), f"{_s(peer.seconds)} (rss2email {r2e_peer.VERSION})",
-                        f"{ratio:.1f}× faster", f"≥ {target:g}× faster", _verdict(ratio >= target),
+                        _faster(ratio), f"≥ {target:g}× faster", _verdict(ratio >= target),
                         _mb(cold) + " / " + _mb(peer)))
 
     warm = st.get("collect-warm")
     peer = st.get("r2e-warm")
     peer_text = f"{_s(peer.seconds)} (rss2email warm)" if peer and peer.ok else "—"
     if warm and warm.ok:
-        ratio = f"{peer.seconds / warm.seconds:.1f}× faster" if peer and peer.ok else "—"
+        ratio = _faster(peer.seconds / warm.seconds) if peer and peer.ok else "—"
         out.append((f"{ROWS[3]} ({f.get('warm_304', 0)} × 304)", _s(warm.seconds), peer_text, ratio,
                     f"< {WARM_COLLECT_SECONDS:g} s", _verdict(warm.seconds < WARM_COLLECT_SECONDS),
                     _mb(warm) + " / " + _mb(peer)))
@@ -330,7 +348,7 @@ def rows(r: Run) -> list[tuple[str, ...]]:
         out.append((f"{ROWS[4]} ({n} recipients, {naive['editions']} editions)",
                     f"{_s(build.seconds)} ({build.seconds / max(n, 1) * 1000:.2f} ms per recipient)",
                     f"{_s(naive_total)} ({naive['per_recipient'] * 1000:.1f} ms per recipient, {how})",
-                    f"{ratio:.1f}× faster", f"≥ {BUILD_VS_NAIVE:g}× faster",
+                    _faster(ratio), f"≥ {BUILD_VS_NAIVE:g}× faster",
                     _verdict(ratio >= BUILD_VS_NAIVE), _mb(build) + " / " + _mb(st.get("naive"))))
     else:
         what = build.failure() if build and not build.ok else "—"
@@ -450,6 +468,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="skip the rss2email comparison (it needs PyPI the first time)")
     p.add_argument("--profile", action="store_true",
                    help="run the digest steps under pyinstrument (or py-spy); reports go to WORKDIR/profiles")
+    p.add_argument("--step-timeout", type=float, default=1800,
+                   help="seconds before a step is killed and reported as failed [default: 1800]")
     p.add_argument("--workdir", type=Path, help="keep the workload and logs here [default: a temp dir, removed]")
     p.add_argument("--output", type=Path,
                    help="results file [default: bench/RESULTS.md; none with --quick]")
