@@ -1,4 +1,7 @@
-"""`digest` as a script, so a profiler can run it: python [-m pyinstrument] bench/digest_entry.py ARGS."""
+"""`digest` as a script, so a profiler can run it.
+
+    python [-m pyinstrument] bench/digest_entry.py --config digest.toml collect
+"""
 
 import sys
 

@@ -36,8 +36,11 @@ def naive_messages(config_path: Path, sample: int) -> dict:
     with Store.open(config.state, lock=False) as store:
         day, _ = app.load_day(config, store, app.today(config, now), now)
     all_topics = [t.id for t in config.topics]
-    readers = [s for s in config.subscribers
-               if selection.edition_key(s.topics, all_topics) in day.plan.editions]
+    readers = [
+        s
+        for s in config.subscribers
+        if selection.edition_key(s.topics, all_topics) in day.plan.editions
+    ]
     t1 = time.perf_counter()
     step = max(1, len(readers) // sample) if sample else 1
     chosen = readers[::step][:sample] if sample else readers

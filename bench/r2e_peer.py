@@ -27,8 +27,11 @@ def ensure_venv(cache: Path = CACHE) -> Path:
         return r2e
     cache.mkdir(parents=True, exist_ok=True)
     subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
-    pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"rss2email=={VERSION}"],
-                         capture_output=True, text=True)
+    pip = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", f"rss2email=={VERSION}"],
+        capture_output=True,
+        text=True,
+    )
     if pip.returncode:
         sys.stderr.write(pip.stdout + pip.stderr)
         pip.check_returncode()

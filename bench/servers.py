@@ -17,8 +17,11 @@ class FeedServer:
 
     def __init__(self, files: list[Path] | tuple[Path, ...]):
         stamp = formatdate(time.time() - 60, usegmt=True)
-        self.bodies = {f"/{p.name}": (data, f'"{hashlib.sha1(data).hexdigest()}"', stamp)
-                       for p in files for data in [p.read_bytes()]}
+        self.bodies = {
+            f"/{p.name}": (data, f'"{hashlib.sha1(data).hexdigest()}"', stamp)
+            for p in files
+            for data in [p.read_bytes()]
+        }
         self.counts = {"200": 0, "304": 0, "404": 0}
         self._lock = threading.Lock()
         server = self
@@ -38,8 +41,11 @@ class FeedServer:
                 inm = self.headers.get("If-None-Match")
                 ims = self.headers.get("If-Modified-Since")
                 # RFC 9110: If-None-Match wins; If-Modified-Since only when it is absent.
-                fresh = (etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*") if inm \
+                fresh = (
+                    (etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*")
+                    if inm
                     else (ims == modified if ims else False)
+                )
                 if fresh:
                     server._count("304")
                     self.send_response(304)
@@ -100,8 +106,9 @@ def _sink_main(port: int, count, size, ready, stop) -> None:  # runs in its own 
                 size.value += len(envelope.content or b"")
             return "250 OK"
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port,
-                            data_size_limit=64 * 1024 * 1024)
+    controller = Controller(
+        Handler(), hostname="127.0.0.1", port=port, data_size_limit=64 * 1024 * 1024
+    )
     controller.start()
     ready.set()
     stop.wait()
@@ -121,8 +128,11 @@ class SmtpSink:
         self._size = ctx.Value("q", 0)
         self._ready = ctx.Event()
         self._stop = ctx.Event()
-        self._proc = ctx.Process(target=_sink_main, daemon=True,
-                                 args=(self.port, self._count, self._size, self._ready, self._stop))
+        self._proc = ctx.Process(
+            target=_sink_main,
+            daemon=True,
+            args=(self.port, self._count, self._size, self._ready, self._stop),
+        )
 
     @property
     def messages(self) -> int:

@@ -29,12 +29,24 @@ TOPICS: list[tuple[str, str, list[str]]] = [
     ("air-power", "Air Power", ["fighter jet", "stealth bomber", "air force"]),
     ("space-exploration", "Space Exploration", ["astronaut", "space station", "spacewalk"]),
     ("launch-industry", "Launch Industry", ["rocket", "launch pad", "booster"]),
-    ("satellite-internet", "Satellite Internet", ["broadband constellation", "Starlink", "ground terminal"]),
-    ("earth-observation", "Earth Observation", ["imaging satellite", "radar imagery", "remote sensing"]),
+    (
+        "satellite-internet",
+        "Satellite Internet",
+        ["broadband constellation", "Starlink", "ground terminal"],
+    ),
+    (
+        "earth-observation",
+        "Earth Observation",
+        ["imaging satellite", "radar imagery", "remote sensing"],
+    ),
     ("climate-science", "Climate Science", ["sea ice", "heatwave", "carbon dioxide"]),
     ("energy-tech", "Energy Tech", ["fusion reactor", "solar farm", "battery storage"]),
     ("robotics", "Robotics", ["robot", "autonomous vehicle", "exoskeleton"]),
-    ("artificial-intelligence", "Artificial Intelligence", ["machine learning", "neural network", "AI model"]),
+    (
+        "artificial-intelligence",
+        "Artificial Intelligence",
+        ["machine learning", "neural network", "AI model"],
+    ),
     ("mars", "Mars", ["Mars rover", "Martian", "Jezero"]),
     ("moon", "Moon", ["lunar lander", "Artemis", "lunar south pole"]),
     ("telescopes", "Telescopes", ["telescope", "exoplanet", "observatory"]),
@@ -42,20 +54,38 @@ TOPICS: list[tuple[str, str, list[str]]] = [
 ]
 
 # Neutral words that no topic's keywords match.
-FILLER = """officials said the programme would continue through next year while engineers
-reviewed data from recent tests and analysts expected further announcements after
-budget talks with partners across several regions the agency confirmed a schedule
-change citing weather supply chains and staffing a spokesperson declined to comment
-on details but noted strong progress according to documents seen by reporters the
-team plans another review in coming weeks industry sources described the move as
-significant while critics questioned costs and timelines local authorities welcomed
-investment and new jobs experts cautioned that results remain preliminary observers
-pointed to growing competition and shifting priorities the ministry published a report
-outlining goals for the decade ahead researchers presented findings at a conference
-where delegates discussed cooperation standards and funding""".split()
+_FILLER_TEXT = """\
+officials said the programme would continue through next year while engineers reviewed
+data from recent tests and analysts expected further announcements after budget talks
+with partners across several regions the agency confirmed a schedule change citing
+weather supply chains and staffing a spokesperson declined to comment on details but
+noted strong progress according to documents seen by reporters the team plans another
+review in coming weeks industry sources described the move as significant while critics
+questioned costs and timelines local authorities welcomed investment and new jobs
+experts cautioned that results remain preliminary observers pointed to growing
+competition and shifting priorities the ministry published a report outlining goals for
+the decade ahead researchers presented findings at a conference where delegates
+discussed cooperation standards and funding
+"""
+FILLER = _FILLER_TEXT.split()
 
-PLACES = ["WASHINGTON", "Paris", "MOSCOW", "Beijing", "London", "Tokyo", "Kennedy Space Center FL",
-          "Houston TX", "Brussels", "New Delhi", "Seoul", "Canberra", "Berlin", "Toulouse", "Kyiv"]
+PLACES = [
+    "WASHINGTON",
+    "Paris",
+    "MOSCOW",
+    "Beijing",
+    "London",
+    "Tokyo",
+    "Kennedy Space Center FL",
+    "Houston TX",
+    "Brussels",
+    "New Delhi",
+    "Seoul",
+    "Canberra",
+    "Berlin",
+    "Toulouse",
+    "Kyiv",
+]
 AGENCIES = ["AFP", "SPX", "UPI", "Reuters", "AP", "Staff Writers"]
 
 TOPIC_COUNT_MAX = len(TOPICS)
@@ -85,7 +115,7 @@ def generate(folder: Path, sizes: Sizes, now: dt.datetime) -> Workload:
     if not 1 <= sizes.topics <= TOPIC_COUNT_MAX:
         raise ValueError(f"--topics must be between 1 and {TOPIC_COUNT_MAX}")
     rng = random.Random(sizes.seed)
-    topics = [(tid, title, tuple(words)) for tid, title, words in TOPICS[:sizes.topics]]
+    topics = [(tid, title, tuple(words)) for tid, title, words in TOPICS[: sizes.topics]]
     weights = [1 / (i + 1) ** 0.8 for i in range(len(topics))]
     feeds_dir = folder / "feeds"
     feeds_dir.mkdir(parents=True, exist_ok=True)
@@ -111,7 +141,9 @@ def _words(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(FILLER) for _ in range(n))
 
 
-def _sentence(rng: random.Random, keyword: str | None = None, words: tuple[int, int] = (12, 22)) -> str:
+def _sentence(
+    rng: random.Random, keyword: str | None = None, words: tuple[int, int] = (12, 22)
+) -> str:
     words = _words(rng, rng.randint(*words)).split()
     if keyword:
         words.insert(rng.randrange(len(words)), keyword)
@@ -143,7 +175,9 @@ def _feed(rng: random.Random, n: int, items: int, topics, weights, now: dt.datet
         keywords = [rng.choice(topics[t][2]) for t in chosen]
         # Offsets spread over the last 23 h, so a build minutes later still has them all.
         when = now - dt.timedelta(seconds=rng.randint(60, 23 * 3600))
-        title = f"{keywords[0][0].upper()}{keywords[0][1:]} {_words(rng, rng.randint(4, 9))} ({n}-{i})"
+        title = (
+            f"{keywords[0][0].upper()}{keywords[0][1:]} {_words(rng, rng.randint(4, 9))} ({n}-{i})"
+        )
         link = f"https://{host}/{when:%Y/%m}/story-{n}-{i}.html"
         description = _sentence(rng, keywords[-1]) if with_description else ""
         paragraphs = [_dateline(rng, when)]
@@ -154,19 +188,24 @@ def _feed(rng: random.Random, n: int, items: int, topics, weights, now: dt.datet
             paragraphs.append(f"<p>{p}</p>")
             size += len(p) + 7
         if rng.random() < 0.3:
-            paragraphs.insert(1, f'<p><img src="https://{host}/img/{n}-{i}.jpg" width="640" '
-                                 f'height="360" alt="{escape(_words(rng, 4))}"></p>')
+            paragraphs.insert(
+                1,
+                f'<p><img src="https://{host}/img/{n}-{i}.jpg" width="640" '
+                f'height="360" alt="{escape(_words(rng, 4))}"></p>',
+            )
         if rng.random() < 0.5:
-            paragraphs.append(f'<p>The post <a href="{link}">{escape(title)}</a> appeared first on '
-                              f"News {n}.</p>")
+            paragraphs.append(
+                f'<p>The post <a href="{link}">{escape(title)}</a> appeared first on News {n}.</p>'
+            )
         cats = "".join(f"<category>{escape(topics[t][1])}</category>" for t in chosen)
         out.append(
             f"<item><title>{escape(title)}</title><link>{link}</link>"
             f'<guid isPermaLink="false">{hashlib.sha1(link.encode()).hexdigest()[:16]}</guid>'
             f"<pubDate>{format_datetime(when)}</pubDate>"
             f"<dc:creator>{escape(rng.choice(AGENCIES))}</dc:creator>{cats}"
-            + (f"<description>{escape(description)}</description>" if description else "") +
-            f"<content:encoded><![CDATA[{''.join(paragraphs)}]]></content:encoded></item>\n")
+            + (f"<description>{escape(description)}</description>" if description else "")
+            + f"<content:encoded><![CDATA[{''.join(paragraphs)}]]></content:encoded></item>\n"
+        )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
@@ -174,7 +213,9 @@ def _feed(rng: random.Random, n: int, items: int, topics, weights, now: dt.datet
         f"<title>News {n}</title><link>https://{host}/</link>"
         f"<description>Feed {n} of the digest benchmark</description>"
         f"<lastBuildDate>{format_datetime(now)}</lastBuildDate>\n"
-        + "".join(out) + "</channel></rss>\n").encode()
+        + "".join(out)
+        + "</channel></rss>\n"
+    ).encode()
 
 
 def write_config(workload: Workload, feed_base: str, smtp_port: int) -> Path:

@@ -18,9 +18,19 @@ import run as bench_run  # noqa: E402 - bench/ is not a package
 def test_quick_benchmark_reports_every_row(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--workdir", str(tmp_path / "work"),
-         "--output", str(out)],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            str(REPO / "bench" / "run.py"),
+            "--quick",
+            "--workdir",
+            str(tmp_path / "work"),
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
     assert proc.stdout.strip() == text.strip()  # it prints the table it writes
