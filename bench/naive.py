@@ -48,10 +48,12 @@ def naive_messages(config_path: Path, sample: int) -> dict:
     built, html_bytes = [], 0
     for reader in chosen:
         key = selection.edition_key(reader.topics, all_topics)
+        # Render this reader's edition alone (Jinja2, MJML, premailer), then encode it
+        # with the email package: nothing shared with any other reader.
         rendered = renderer.render(day.plan.editions[key])
-        msg = message.build(rendered, config, day.secret, reader, day.date, day.built_at)
-        built.append((reader.email, message.as_bytes(msg)))
-        html_bytes += len(rendered.html.encode())
+        html, text = message.personalise(rendered, message.reader_values(config, day.secret, reader))
+        built.append((reader.email, _encode(config, rendered.subject, reader, html, text)))
+        html_bytes += len(html.encode())
     t2 = time.perf_counter()
     return {
         "load_seconds": t1 - t0,
@@ -64,6 +66,20 @@ def naive_messages(config_path: Path, sample: int) -> dict:
         "message_bytes_avg": sum(len(b) for _, b in built) / len(built) if built else 0,
         "messages": built,
     }
+
+
+def _encode(config, subject: str, reader, html: str, text: str) -> bytes:
+    """A multipart/alternative message built with the email package, as a simple script would."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    msg = EmailMessage()
+    msg["From"] = config.sender
+    msg["To"] = f"{reader.name} <{reader.email}>" if reader.name else reader.email
+    msg["Subject"] = subject
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    return msg.as_bytes(policy=SMTP)
 
 
 def main() -> int:

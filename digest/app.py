@@ -221,9 +221,13 @@ def load_day(config: Config, store: Store, date: dt.date, now: dt.datetime,
         since = reference - dt.timedelta(hours=config.window_hours) if config.window_hours else None
         articles = store.candidates(since, reference, exclude_date=date.isoformat())
         built_at = now
-    leads = {a.id: summarise(a, config.lead_words, show_images=config.theme.show_images)
-             for a in articles}
-    plan = selection.plan(articles, leads, date=date, topics=config.topics, feeds=config.feeds,
+    leads: dict[str, Lead] = {}
+
+    def lead_of(a: Article) -> Lead:
+        leads[a.id] = summarise(a, config.lead_words, show_images=config.theme.show_images)
+        return leads[a.id]
+
+    plan = selection.plan(articles, lead_of, date=date, topics=config.topics, feeds=config.feeds,
                           subscribers=config.subscribers, max_per_topic=config.max_per_topic)
     return Day(config, date, built_at, articles, leads, plan, _secret(store)), existing is not None
 

@@ -101,7 +101,7 @@ def parse(raw: Mapping[str, Any], file: Path) -> Config:
         url=c.value(smtp_raw, "smtp", "url", str, SmtpSpec().url, _smtp_url),
         username=c.value(smtp_raw, "smtp", "username", str, ""),
         password_env=c.value(smtp_raw, "smtp", "password_env", str, ""),
-        rate=float(c.value(smtp_raw, "smtp", "rate", (int, float), 10, _positive)),
+        rate=float(c.value(smtp_raw, "smtp", "rate", (int, float), 10, _not_negative)),
     )
 
     if c.problems:

@@ -7,6 +7,7 @@ stories, so each story is shown once with the others as "also:" links.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -211,11 +212,13 @@ def _prepare(text: str, *, title: bool = False) -> str:
     if not _ANY_PHRASE.search(text):
         return text
     for pattern, repl in _PHRASES:
-        text = pattern.sub(
-            lambda m, r=repl: (r[0].upper() if m.group(0)[0].isupper() else r[0]) + m.expand(r[1:]),
-            text,
-        )
+        text = pattern.sub(functools.partial(_keep_case, repl), text)
     return text
+
+
+def _keep_case(repl: str, m: re.Match[str]) -> str:
+    """`repl` for the match `m`, capitalised when the matched text was."""
+    return (repl[0].upper() if m.group(0)[0].isupper() else repl[0]) + m.expand(repl[1:])
 
 
 def _content(word: str) -> bool:

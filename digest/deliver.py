@@ -207,7 +207,7 @@ class _Pacer:
     """Spaces the start of successive transactions at least 1/rate seconds apart."""
 
     def __init__(self, rate: float, sleep: Callable[[float], None], clock: Callable[[], float]):
-        self.interval = 1.0 / rate
+        self.interval = 1.0 / rate if rate else 0.0  # rate 0: no limit
         self.sleep, self.clock = sleep, clock
         self.last: float | None = None
 

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -71,13 +71,14 @@ def claims(topic: TopicSpec, restricted: frozenset[str], article: Article, text:
     return keywords is None or keywords.search(text) is not None
 
 
-def stories(articles: Sequence[Article],
-            leads: Mapping[str, Lead]) -> list[tuple[Story, tuple[Article, ...]]]:
+def stories(articles: Sequence[Article]) -> list[tuple[Article, tuple[Link, ...], tuple[Article, ...]]]:
     """Merge duplicates: same canonical URL first, then the same story reworded.
 
-    Returns (story, all its articles) newest first; the earliest article of a
-    group is the story; the first article of each other page in the group
-    becomes an "also" link (a second copy of the same page is not worth one).
+    Returns (story, its "also" links, all its articles) newest first. The
+    earliest article of a group is the story; the first article of each other
+    page in the group becomes an "also" link (a second copy of the same page
+    is not worth one). Stories are compared by title and the start of their
+    summary, so no article needs summarising before it is chosen.
     """
     by_url: dict[str, list[Article]] = {}
     for a in sorted(articles, key=lambda a: (a.when, a.id)):
@@ -85,60 +86,82 @@ def stories(articles: Sequence[Article],
     heads = [group[0] for group in by_url.values()]
     members = {group[0].id: group for group in by_url.values()}
     out = []
-    for group in group_duplicates([(a.title, leads[a.id].text if a.id in leads else "") for a in heads]):
+    for group in group_duplicates([(a.title, _intro(a)) for a in heads]):
         rep = heads[group[0]]
-        everyone = [m for i in group for m in members[heads[i].id]]
+        everyone = tuple(m for i in group for m in members[heads[i].id])
         also = tuple(Link(heads[i].title, heads[i].url, heads[i].source)
                      for i in group[1:] if heads[i].url)
-        out.append((Story(rep, leads.get(rep.id, Lead("")), also), tuple(everyone)))
-    out.sort(key=lambda pair: (pair[0].article.when, pair[0].article.id), reverse=True)
+        out.append((rep, also, everyone))
+    out.sort(key=lambda triple: (triple[0].when, triple[0].id), reverse=True)
     return out
 
 
-def plan(articles: Sequence[Article], leads: Mapping[str, Lead], *, date: dt.date,
+def plan(articles: Sequence[Article], lead_of: Callable[[Article], Lead], *, date: dt.date,
          topics: Sequence[TopicSpec], feeds: Sequence[FeedSpec], subscribers: Sequence[Subscriber],
          max_per_topic: int) -> Plan:
-    """Build the day's editions: the all-topics one and one per distinct reader selection."""
+    """Build the day's editions: the all-topics one and one per distinct reader selection.
+
+    `lead_of` is asked only for the stories some edition shows.
+    """
     restricted = topic_feeds(topics, feeds)
-    merged = stories(articles, leads)
-    claimed: dict[str, list[Story]] = {t.id: [] for t in topics}
+    merged = stories(articles)
+    claimed: dict[str, list[str]] = {t.id: [] for t in topics}  # topic -> story ids, newest first
     story_topics: dict[str, list[str]] = {}
-    for story, group in merged:
-        texts = {a.id: _match_text(a, leads.get(a.id)) for a in group}
+    for rep, _also, group in merged:
+        texts = [(a, _match_text(a)) for a in group]
         for t in topics:
-            if any(claims(t, restricted[t.id], a, texts[a.id]) for a in group):
-                claimed[t.id].append(story)
-                story_topics.setdefault(story.article.id, []).append(t.id)
+            if any(claims(t, restricted[t.id], a, text) for a, text in texts):
+                claimed[t.id].append(rep.id)
+                story_topics.setdefault(rep.id, []).append(t.id)
 
     all_ids = tuple(t.id for t in topics)
-    selections = {all_ids} | {s.topics for s in subscribers}
-    editions: dict[str, Edition] = {}
-    for sel in sorted(selections):
-        key = edition_key(sel, all_ids)
+    limit = max_per_topic + MORE_PER_TOPIC
+    layouts: dict[tuple[str, ...], list[tuple[TopicSpec, list[str]]]] = {}
+    for sel in sorted({all_ids} | {s.topics for s in subscribers}):
         shown: set[str] = set()
-        sections = []
+        layout = []
         for t in topics:
             if t.id not in sel:
                 continue
-            fresh = [s for s in claimed[t.id] if s.article.id not in shown]
-            fresh = fresh[:max_per_topic + MORE_PER_TOPIC]
-            shown.update(s.article.id for s in fresh)
+            fresh: list[str] = []
+            for sid in claimed[t.id]:  # newest first; stop once the section is full
+                if sid not in shown:
+                    fresh.append(sid)
+                    if len(fresh) == limit:
+                        break
+            shown.update(fresh)
             if fresh:
-                sections.append(Section(t, tuple(fresh[:max_per_topic]), tuple(fresh[max_per_topic:])))
-        if sections:
-            editions[key] = Edition(key, date, sel, tuple(sections))
+                layout.append((t, fresh))
+        if layout:
+            layouts[sel] = layout
+
+    # One Story per shown article, shared by every edition that shows it.
+    info = {rep.id: (rep, also, group) for rep, also, group in merged}
+    used = sorted({sid for layout in layouts.values() for _t, ids in layout for sid in ids})
+    story = {sid: Story(info[sid][0], lead_of(info[sid][0]), info[sid][1]) for sid in used}
+    editions: dict[str, Edition] = {}
+    for sel, layout in layouts.items():
+        key = edition_key(sel, all_ids)
+        sections = tuple(Section(t, tuple(story[i] for i in ids[:max_per_topic]),
+                                 tuple(story[i] for i in ids[max_per_topic:])) for t, ids in layout)
+        editions[key] = Edition(key, date, sel, sections)
     recipients = {s.email: k for s in subscribers if (k := edition_key(s.topics, all_ids)) in editions}
-    groups = {story.article.id: group for story, group in merged}
-    shown = {s.article.id for e in editions.values() for s in e.stories}
-    carried = sorted({a.id for sid in shown for a in groups[sid]})
-    return Plan(editions, recipients, tuple(carried),
-                {sid: tuple(story_topics[sid]) for sid in sorted(shown)})
+    carried = sorted({a.id for sid in used for a in info[sid][2]})
+    return Plan(editions, recipients, tuple(carried), {sid: tuple(story_topics[sid]) for sid in used})
 
 
 _TAG = re.compile(r"<[^>]*>")
 
 
-def _match_text(a: Article, lead: Lead | None) -> str:
-    summary = html.unescape(_TAG.sub(" ", a.summary_html))
-    return " \n ".join((a.title, summary if summary.strip() else (lead.text if lead else ""),
-                        *a.categories))
+def _plain(fragment: str) -> str:
+    return html.unescape(_TAG.sub(" ", fragment))
+
+
+def _match_text(a: Article) -> str:
+    """Where topic keywords are looked for: title, summary (else content) and categories."""
+    return " \n ".join((a.title, _plain(a.summary_html or a.content_html), *a.categories))
+
+
+def _intro(a: Article) -> str:
+    """The first words of the summary (else content), plain: what duplicates are compared by."""
+    return " ".join(_plain((a.summary_html or a.content_html)[:3000]).split()[:60])

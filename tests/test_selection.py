@@ -27,8 +27,14 @@ TOPICS = (SPACE, MISSILE, NUKES)
 FEEDS = (FeedSpec("wire", "https://wire.example.com"), FeedSpec("arms", "https://arms.example.com"))
 
 
-def leads(articles: list[Article]) -> dict[str, Lead]:
-    return {a.id: Lead(f"Lead of {a.title}.") for a in articles}
+def leads(articles: list[Article]):
+    """A lead_of for plan(); it must only be asked for the articles it was given."""
+    known = {a.id for a in articles}
+
+    def lead_of(a: Article) -> Lead:
+        assert a.id in known
+        return Lead(f"Lead of {a.title}.")
+    return lead_of
 
 
 @pytest.mark.parametrize(("topic", "title", "summary", "feed", "expected"), [
@@ -43,7 +49,7 @@ def leads(articles: list[Article]) -> dict[str, Lead]:
 def test_claims(topic: TopicSpec, title: str, summary: str, feed: str, expected: bool) -> None:
     a = art("x", title, feed, summary=summary)
     restricted = selection.topic_feeds(TOPICS, FEEDS)[topic.id]
-    assert selection.claims(topic, restricted, a, selection._match_text(a, None)) is expected
+    assert selection.claims(topic, restricted, a, selection._match_text(a)) is expected
 
 
 def test_feed_topics_restrict_a_topic() -> None:
@@ -54,7 +60,7 @@ def test_feed_topics_restrict_a_topic() -> None:
 
 def test_categories_count_as_words() -> None:
     a = art("x", "Untitled", categories=("Space Force",))
-    assert selection.claims(SPACE, frozenset(), a, selection._match_text(a, None))
+    assert selection.claims(SPACE, frozenset(), a, selection._match_text(a))
 
 
 def test_story_once_per_email_in_first_topic() -> None:
