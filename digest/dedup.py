@@ -420,6 +420,10 @@ def same_story(a: tuple[str, str], b: tuple[str, str]) -> bool:
 # A title word in more than this many representatives ("trump", "ukraine") is
 # too common to find candidates by; rarer words of the same title still do.
 _COMMON_WORD = 200
+# A true duplicate's title is among the closest few to the item's (on the
+# labelled pairs, every matched duplicate has a title token_set_ratio of 55
+# or more), so scoring the closest few bounds the cost per item.
+_MAX_SCORED = 12
 
 
 def group_duplicates(items: Sequence[tuple[str, str]]) -> list[list[int]]:
@@ -438,7 +442,10 @@ def group_duplicates(items: Sequence[tuple[str, str]]) -> list[list[int]]:
     inverted index; two shared words when both titles have three or more),
     so the cost grows with the number of plausible matches, not with the
     square of the input. Words carried by more than `_COMMON_WORD`
-    representatives are skipped while another word of the title is rarer. So
+    representatives are skipped while another word of the title is rarer (a
+    title of common words only looks among the most recent groups using
+    them), and at most `_MAX_SCORED` candidates, those with the closest
+    titles, are scored. So
     a pair that `same_story` accepts through spelling variants or the lead
     alone, or through common words only, can be left apart here.
     """
@@ -448,13 +455,23 @@ def group_duplicates(items: Sequence[tuple[str, str]]) -> list[list[int]]:
     for i, story in enumerate(stories):
         postings = [reps_by_word[w] for w in set(story.title) if w in reps_by_word]
         rare = [p for p in postings if len(p) <= _COMMON_WORD]
-        shared = Counter(g for p in (rare or postings) for g in p)
+        if not rare:
+            # Only common words: look among the groups that most recently used the
+            # two least common of them (input comes in time order, and the same
+            # story arrives close together), so the cost stays bounded.
+            rare = [p[-_COMMON_WORD:] for p in sorted(postings, key=len)[:2]]
+        shared = Counter(g for p in rare for g in p)
         # Scoring is the slow part; a title that shares one word of several is
         # never close enough to pass, so ask for two when both titles have them.
         need = 1 if len(story.title) < 3 else 2
-        candidates = sorted(
-            g for g, n in shared.items() if n >= min(need, len(stories[groups[g][0]].title))
-        )
+        likely = [g for g, n in shared.items() if n >= min(need, len(stories[groups[g][0]].title))]
+        if len(likely) > _MAX_SCORED:
+            # Keep the titles closest to this one (rapidfuzz, in C++), earliest group first.
+            close = process.extract(" ".join(story.title),
+                                    [" ".join(stories[groups[g][0]].title) for g in likely],
+                                    scorer=fuzz.token_set_ratio, limit=_MAX_SCORED)
+            likely = [likely[k] for _title, _score_, k in close]
+        candidates = sorted(likely)
         home = next(
             (g for g in candidates if _score(stories[groups[g][0]], story) >= SAME_STORY), None
         )

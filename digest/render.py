@@ -166,15 +166,23 @@ class Renderer:
         if pieces is None:
             pieces = self.pieces(edition.date, edition.stories, [s.topic for s in edition.sections])
         subject = self.subject(edition)
+        # Demoting stories changes neither the frame (the same stories, counts and
+        # first stories) nor the size of anything but the sections.
+        top, bottom = self._frame(pieces, edition, subject, 0)
+        frame = sum(len(s.encode()) for s in (*top, *bottom))
+
+        def size(full: int) -> int:
+            return frame + sum(pieces.size(s) for s in self._sections(pieces, _keep_full(edition, full)))
+
         full = sum(len(sec.stories) for sec in edition.sections)
-        if self._size(pieces, edition, subject, full) <= HTML_BUDGET:
+        if size(full) <= HTML_BUDGET:
             return self._assemble(pieces, edition, subject, full)
-        if self._size(pieces, edition, subject, 0) > HTML_BUDGET:
+        if size(0) > HTML_BUDGET:
             return self._fit_headlines(pieces, edition, subject)
         lo, hi = 0, full - 1  # keeping `lo` full stories fits; keeping hi + 1 does not
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if self._size(pieces, edition, subject, mid) <= HTML_BUDGET:
+            if size(mid) <= HTML_BUDGET:
                 lo = mid
             else:
                 hi = mid - 1
@@ -189,14 +197,19 @@ class Renderer:
         """
         total = len(edition.stories)
         headlines = _keep_full(edition, 0)
-        lo, hi = 0, total - 1
-        if self._size(pieces, _keep_headlines(headlines, 0), subject, 0, dropped=total) > HTML_BUDGET:
+
+        def size(kept: int) -> int:
+            e = _keep_headlines(headlines, kept)
+            top, bottom = self._frame(pieces, e, subject, total - kept)
+            return sum(len(s.encode()) for s in (*top, *self._sections(pieces, e), *bottom))
+
+        if size(0) > HTML_BUDGET:
             raise RenderError(f"edition {edition.key}: the HTML is over {HTML_BUDGET} bytes "
                               f"even with no story")
+        lo, hi = 0, total - 1
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            size = self._size(pieces, _keep_headlines(headlines, mid), subject, 0, dropped=total - mid)
-            if size <= HTML_BUDGET:
+            if size(mid) <= HTML_BUDGET:
                 lo = mid
             else:
                 hi = mid - 1
@@ -205,34 +218,39 @@ class Renderer:
                     edition.key, total - lo, total)
         return self._assemble(pieces, _keep_headlines(headlines, lo), subject, 0, dropped=total - lo)
 
-    def _size(self, pieces: Pieces, edition: Edition, subject: str, full: int, dropped: int = 0) -> int:
-        html, _ = self._layout(pieces, _keep_full(edition, full), subject, dropped, text=False)
-        return sum(pieces.size(s) for s in html)
-
     def _assemble(self, pieces: Pieces, edition: Edition, subject: str, full: int,
                   dropped: int = 0) -> RenderedEdition:
+        """The edition with its first `full` stories in full, as HTML and text pieces."""
         edition = _keep_full(edition, full)
-        html, text = self._layout(pieces, edition, subject, dropped, text=True)
+        top, bottom = self._frame(pieces, edition, subject, dropped)
+        html = (*top, *self._sections(pieces, edition), *bottom)
         ids = tuple(s.article.id for s in edition.stories)
-        return RenderedEdition(edition.key, edition.topics, subject, tuple(html), tuple(text), ids)
+        return RenderedEdition(edition.key, edition.topics, subject, html,
+                               self._text(pieces, edition, dropped), ids)
 
-    def _layout(self, pieces: Pieces, edition: Edition, subject: str, dropped: int,
-                *, text: bool) -> tuple[list[str], list[str]]:
-        """The edition's HTML (and, with `text`, text) as a list of pieces in order.
+    def _frame(self, pieces: Pieces, edition: Edition, subject: str,
+               dropped: int) -> tuple[list[str], list[str]]:
+        """The HTML before and after the sections, with the edition-wide placeholders filled.
 
-        Edition-wide placeholders are filled here; the per-reader ones
-        (render.PLACEHOLDERS) stay for message.personalise.
+        The per-reader ones (render.PLACEHOLDERS) stay for message.personalise.
         """
-        h, t = pieces.html, pieces.text
-        count = len(edition.stories)
-        count_text = f"{count} {'story' if count == 1 else 'stories'}"
-        titles = ", ".join(self.topic_titles.get(tid, tid) for tid in edition.topics)
+        h = pieces.html
         links = "".join(h[f"link:{sec.topic.id}"].replace(_PH["n"], str(len(sec.stories) + len(sec.more)))
                         for sec in edition.sections)
         preheader = _shorten(" · ".join(s.article.title for s in _top_stories(edition)), PREHEADER_CHARS)
         head = h["head"].replace(_PH["subject"], escape(subject))
-        out = [head.replace(_PH["preheader"], escape(preheader)),
-               h["masthead"].replace(_PH["count"], count_text).replace(_PH["contents"], links)]
+        top = [head.replace(_PH["preheader"], escape(preheader)),
+               h["masthead"].replace(_PH["count"], _count(edition)).replace(_PH["contents"], links)]
+        bottom = []
+        if dropped:
+            bottom += [h["open"], h["dropped"].replace(_PH["dropped"], _dropped(dropped)), h["close"]]
+        bottom += [h["footer"].replace(_PH["topics"], escape(self._titles(edition))), h["end"]]
+        return top, bottom
+
+    def _sections(self, pieces: Pieces, edition: Edition) -> list[str]:
+        """The sections' HTML: shared pieces only, so their sizes are known."""
+        h = pieces.html
+        out = []
         for sec in edition.sections:
             header = h[f"header:{sec.topic.id}"]
             groups = story_groups(sec.stories, self.config.theme.show_images)
@@ -247,26 +265,35 @@ class Renderer:
             if sec.more:
                 out += [h["open"], h["more_open"], *(h[f"item:{s.article.id}"] for s in sec.more),
                         h["more_close"], h["close"]]
-        if dropped:
-            more = f"{dropped} more {'story' if dropped == 1 else 'stories'} today"
-            out += [h["open"], h["dropped"].replace(_PH["dropped"], more), h["close"]]
-        out += [h["footer"].replace(_PH["topics"], escape(titles)), h["end"]]
-        if not text:
-            return out, []
-        if "whole" in t:  # a text template without markers: the same text for every edition
-            return out, [t["whole"]]
+        return out
 
-        body = [t["masthead"].replace(_PH["contents"], _wrap(f"{count_text}: " + ", ".join(
-            sec.topic.title for sec in edition.sections)))]
+    def _text(self, pieces: Pieces, edition: Edition, dropped: int) -> tuple[str, ...]:
+        t = pieces.text
+        if "whole" in t:  # a text template without markers: the same text for every edition
+            return (t["whole"],)
+        contents = f"{_count(edition)}: " + ", ".join(sec.topic.title for sec in edition.sections)
+        body = [t["masthead"].replace(_PH["contents"], _wrap(contents))]
         for sec in edition.sections:
             body.append(t[f"header:{sec.topic.id}"])
             body += [t[f"story:{s.article.id}"] for s in sec.stories]
             if sec.more:
                 body += [t["more"], *(t[f"item:{s.article.id}"] for s in sec.more)]
         if dropped:
-            body.append(t["dropped"].replace(_PH["dropped"], more))
-        body += [t["footer"].replace(_PH["topics"], _wrap(titles + ".")), t["end"]]
-        return out, body
+            body.append(t["dropped"].replace(_PH["dropped"], _dropped(dropped)))
+        body += [t["footer"].replace(_PH["topics"], _wrap(self._titles(edition) + ".")), t["end"]]
+        return tuple(body)
+
+    def _titles(self, edition: Edition) -> str:
+        return ", ".join(self.topic_titles.get(tid, tid) for tid in edition.topics)
+
+
+def _count(edition: Edition) -> str:
+    n = len(edition.stories)
+    return f"{n} {'story' if n == 1 else 'stories'}"
+
+
+def _dropped(n: int) -> str:
+    return f"{n} more {'story' if n == 1 else 'stories'} today"
 
 
 # Placeholders in the pieces: per edition (filled by Renderer._layout) and
@@ -440,8 +467,8 @@ def _top_stories(edition: Edition) -> list[Story]:
     """The first story of each section, then the rest in order: what a subject and preheader lead with."""
     firsts = [sec.stories[0] if sec.stories else sec.more[0] for sec in edition.sections
               if sec.stories or sec.more]
-    rest = [s for s in edition.stories if s not in firsts]
-    return firsts + rest
+    first_ids = {id(s) for s in firsts}  # identity: comparing Story records field by field is slow
+    return firsts + [s for s in edition.stories if id(s) not in first_ids]
 
 
 def _shorten(text: str, limit: int) -> str:
