@@ -137,6 +137,25 @@ def generate(folder: Path, sizes: Sizes, now: dt.datetime) -> Workload:
     return Workload(folder, tuple(files), tuple(topics), csv_path, sizes.items, total)
 
 
+# Headline words: real headlines draw on a large vocabulary with a few very
+# common words (Zipf's law), so two unrelated headlines rarely share more than
+# a word or two. Body filler can repeat; headline words must not come from the
+# same 124 words, or every headline would look like a near-duplicate of
+# hundreds of others (a load no real day brings to the duplicate matcher).
+_SYLLABLES = ["ka", "ro", "mi", "ten", "sa", "vol", "dor", "lin", "pre", "mar", "tis", "gal", "ver",
+              "nor", "bel", "cha", "dun", "fe", "lo", "qui", "bra", "sto", "ple", "vin", "gor", "tal",
+              "mek", "sur"]
+HEADLINE_WORDS = [a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in ("", "n", "s", "ra")]
+HEADLINE_WEIGHTS = [1 / (rank + 1) for rank in range(len(HEADLINE_WORDS))]
+
+
+def _headline(rng: random.Random, keyword: str, n: int) -> str:
+    words = rng.choices(HEADLINE_WORDS, HEADLINE_WEIGHTS, k=n)
+    if rng.random() < 0.5:
+        words.insert(rng.randrange(len(words) + 1), rng.choice(PLACES).title())
+    return f"{keyword[0].upper()}{keyword[1:]} {' '.join(words)}"
+
+
 def _words(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(FILLER) for _ in range(n))
 
@@ -175,9 +194,7 @@ def _feed(rng: random.Random, n: int, items: int, topics, weights, now: dt.datet
         keywords = [rng.choice(topics[t][2]) for t in chosen]
         # Offsets spread over the last 23 h, so a build minutes later still has them all.
         when = now - dt.timedelta(seconds=rng.randint(60, 23 * 3600))
-        title = (
-            f"{keywords[0][0].upper()}{keywords[0][1:]} {_words(rng, rng.randint(4, 9))} ({n}-{i})"
-        )
+        title = f"{_headline(rng, keywords[0], rng.randint(4, 9))} ({n}-{i})"
         link = f"https://{host}/{when:%Y/%m}/story-{n}-{i}.html"
         description = _sentence(rng, keywords[-1]) if with_description else ""
         paragraphs = [_dateline(rng, when)]

@@ -8,7 +8,7 @@ import os
 import ssl
 import tomllib
 import zoneinfo
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
@@ -37,6 +37,7 @@ from .summarise import summarise
 log = logging.getLogger(__name__)
 
 SECRET_ENV = "DIGEST_SECRET"
+EDITIONS_KEPT = 256  # rendered editions a Day keeps in memory
 FAILING_RUNS = 3  # consecutive failed runs before a feed is flagged
 
 
@@ -73,20 +74,29 @@ class Day:
     leads: dict[str, Lead]
     plan: selection.Plan
     secret: bytes
-    rendered: dict[str, RenderedEdition] = field(default_factory=dict)
+    rendered: OrderedDict[str, RenderedEdition] = field(default_factory=OrderedDict)
     renderer: Renderer | None = None
     pieces: Pieces | None = None
 
     def edition(self, key: str) -> RenderedEdition:
-        """The rendered edition `key`, assembled on first use from the day's pieces."""
-        if key not in self.rendered:
-            if self.renderer is None or self.pieces is None:
-                # Every piece of every edition, rendered once for the whole day.
-                self.renderer = Renderer(self.config)
-                stories = {s.article.id: s for e in self.plan.editions.values() for s in e.stories}
-                self.pieces = self.renderer.pieces(self.date, list(stories.values()), self.config.topics)
-            self.rendered[key] = self.renderer.render(self.plan.editions[key], self.pieces)
-        return self.rendered[key]
+        """The rendered edition `key`, assembled from the day's pieces.
+
+        Assembling costs well under a millisecond, so only the most recently
+        used editions are kept: with thousands of distinct selections, keeping
+        them all would cost more memory than time saved.
+        """
+        if key in self.rendered:
+            self.rendered.move_to_end(key)
+            return self.rendered[key]
+        if self.renderer is None or self.pieces is None:
+            # Every piece of every edition, rendered once for the whole day.
+            self.renderer = Renderer(self.config)
+            stories = {s.article.id: s for e in self.plan.editions.values() for s in e.stories}
+            self.pieces = self.renderer.pieces(self.date, list(stories.values()), self.config.topics)
+        edition = self.rendered[key] = self.renderer.render(self.plan.editions[key], self.pieces)
+        if len(self.rendered) > EDITIONS_KEPT:
+            self.rendered.popitem(last=False)
+        return edition
 
     def web_version(self, key: str) -> tuple[str, str]:
         """Edition `key` as the outbox keeps it: HTML and text with neutral reader values."""
@@ -121,6 +131,7 @@ class BuildResult:
     folder: Path
     files: tuple[Path, ...]
     frozen: bool  # the edition existed already and was rebuilt as it was
+    sizes: dict[str, int] = field(default_factory=dict)  # edition key -> bytes of HTML
 
 
 def today(config: Config, now: dt.datetime) -> dt.date:
@@ -258,11 +269,13 @@ def build(config: Config, *, date: dt.date | None = None, rebuild: bool = False,
                 files.append(path)
         if day.plan.editions and not frozen:
             store.record_edition(date, day.built_at, day.plan.carried)
+        sizes: dict[str, int] = {}
         if day.plan.editions:
             manifest = _manifest(day, collected, kept, folder)
             files.append(outbox.write_manifest(folder, manifest))
             files.append(outbox.write_index(folder, manifest))
-    return BuildResult(day, collected, folder, tuple(files), frozen)
+            sizes = {e["key"]: e["html_bytes"] for e in manifest["editions"]}
+    return BuildResult(day, collected, folder, tuple(files), frozen, sizes)
 
 
 def open_day(config: Config, date: dt.date | None = None, *, now: dt.datetime | None = None) -> Day:

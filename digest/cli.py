@@ -313,7 +313,7 @@ def _summary(r: app.BuildResult) -> str:
     if not plan.editions:
         return (f"{_feeds_summary(r.collected)}, {r.collected.new_articles} new articles; "
                 f"nothing new for {r.day.date}: no edition")
-    sizes = sorted(((r.day.edition(k).html_bytes, k) for k in plan.editions), reverse=True)
+    sizes = sorted(((n, k) for k, n in r.sizes.items()), reverse=True)
     shown = ", ".join(f"{k} {n / 1024:.0f} KB" for n, k in sizes[:5])
     if len(sizes) > 5:
         shown += f", {len(sizes) - 5} more up to {sizes[5][0] / 1024:.0f} KB"

@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from rapidfuzz import fuzz, process
@@ -424,6 +425,9 @@ _COMMON_WORD = 200
 # labelled pairs, every matched duplicate has a title token_set_ratio of 55
 # or more), so scoring the closest few bounds the cost per item.
 _MAX_SCORED = 12
+# Below this title similarity no labelled duplicate is found by `_score` (the
+# lowest that is scores 55), so such candidates are not scored at all.
+_TITLE_FLOOR = 50
 
 
 def group_duplicates(items: Sequence[tuple[str, str]]) -> list[list[int]]:
@@ -451,34 +455,37 @@ def group_duplicates(items: Sequence[tuple[str, str]]) -> list[list[int]]:
     """
     stories = [_Story.of(item) for item in items]
     groups: list[list[int]] = []
+    rep_words: list[int] = []  # group number -> how many title words its representative has
+    rep_title: list[str] = []  # group number -> its representative's title words, joined
     reps_by_word: dict[str, list[int]] = defaultdict(list)  # word -> group numbers
     for i, story in enumerate(stories):
-        postings = [reps_by_word[w] for w in set(story.title) if w in reps_by_word]
+        words = set(story.title)
+        postings = [reps_by_word[w] for w in words if w in reps_by_word]
         rare = [p for p in postings if len(p) <= _COMMON_WORD]
         if not rare:
             # Only common words: look among the groups that most recently used the
             # two least common of them (input comes in time order, and the same
             # story arrives close together), so the cost stays bounded.
             rare = [p[-_COMMON_WORD:] for p in sorted(postings, key=len)[:2]]
-        shared = Counter(g for p in rare for g in p)
+        shared = Counter(chain.from_iterable(rare))
         # Scoring is the slow part; a title that shares one word of several is
         # never close enough to pass, so ask for two when both titles have them.
         need = 1 if len(story.title) < 3 else 2
-        likely = [g for g, n in shared.items() if n >= min(need, len(stories[groups[g][0]].title))]
-        if len(likely) > _MAX_SCORED:
-            # Keep the titles closest to this one (rapidfuzz, in C++), earliest group first.
-            close = process.extract(" ".join(story.title),
-                                    [" ".join(stories[groups[g][0]].title) for g in likely],
-                                    scorer=fuzz.token_set_ratio, limit=_MAX_SCORED)
+        likely = [g for g, n in shared.items() if n >= need or n >= rep_words[g]]
+        if likely:
+            # Keep the few closest titles (rapidfuzz, in C++) that could pass at all.
+            close = process.extract(" ".join(story.title), [rep_title[g] for g in likely],
+                                    scorer=fuzz.token_set_ratio, limit=_MAX_SCORED,
+                                    score_cutoff=_TITLE_FLOOR)
             likely = [likely[k] for _title, _score_, k in close]
-        candidates = sorted(likely)
-        home = next(
-            (g for g in candidates if _score(stories[groups[g][0]], story) >= SAME_STORY), None
-        )
+        home = next((g for g in sorted(likely)
+                     if _score(stories[groups[g][0]], story) >= SAME_STORY), None)
         if home is not None:
             groups[home].append(i)
             continue
-        for w in set(story.title):
+        for w in words:
             reps_by_word[w].append(len(groups))
         groups.append([i])
+        rep_words.append(len(story.title))
+        rep_title.append(" ".join(story.title))
     return groups
