@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
+import queue
 import ssl
+import threading
 import tomllib
 import zoneinfo
 from collections import Counter, OrderedDict
@@ -13,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
 from pathlib import Path
+from typing import TypeVar
 
 from . import collect as collect_stage
 from . import config as config_mod
@@ -38,6 +42,9 @@ log = logging.getLogger(__name__)
 
 SECRET_ENV = "DIGEST_SECRET"
 EDITIONS_KEPT = 256  # rendered editions a Day keeps in memory
+PREFETCH = 64  # messages built ahead of the SMTP conversation
+
+T = TypeVar("T")
 FAILING_RUNS = 3  # consecutive failed runs before a feed is flagged
 
 
@@ -448,6 +455,9 @@ def send(config: Config, *, date: dt.date | None = None, to: str | None = None,
                 Delivery(e, k, "pending" if e in pending_emails else "already-sent")
                 for e, k in order), dry_run=True)
 
+        # Readers of one edition together, so each edition is assembled once.
+        pending.sort(key=lambda r: selection.edition_key(r.topics, all_topics))
+
         def outgoing() -> Iterator[deliver.Outgoing]:
             for r in pending:
                 msg = day.message(r)
@@ -460,12 +470,47 @@ def send(config: Config, *, date: dt.date | None = None, to: str | None = None,
                                   d.error)
 
         sent = deliver.send(
-            outgoing(), config.smtp, sender=parseaddr(config.sender)[1], record=record,
+            _ahead(outgoing(), PREFETCH), config.smtp, sender=parseaddr(config.sender)[1], record=record,
             password=password, ssl_context=ssl_context, retry=retry,
             progress=(lambda d: progress(d, len(pending))) if progress else None)
     by_email = {d.email: d for d in sent}
     return SendResult(date, tuple(by_email.get(e) or Delivery(e, k, "already-sent")
                                   for e, k in order))
+
+
+def _ahead(items: Iterator[T], n: int) -> Iterator[T]:
+    """`items`, made by a thread up to `n` ahead of the consumer.
+
+    Building the next message (Python, holding the GIL) then overlaps
+    waiting for the relay's answer (a socket read, which releases it).
+    """
+    q: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=n)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    with contextlib.suppress(queue.Full):
+                        q.put((True, item), timeout=0.1)
+                        break
+                if stop.is_set():
+                    return
+            q.put((False, None))
+        except BaseException as e:  # handed to the consumer, raised there
+            q.put((False, e))
+
+    threading.Thread(target=produce, name="digest-messages", daemon=True).start()
+    try:
+        while True:
+            more, item = q.get()
+            if not more:
+                if isinstance(item, BaseException):
+                    raise item
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
 
 
 def _smtp_password(config: Config) -> str | None:

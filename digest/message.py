@@ -160,7 +160,7 @@ _PLACEHOLDER = re.compile("(" + "|".join(re.escape(m) for m in PLACEHOLDERS.valu
 _KEY_OF = {m: k for k, m in PLACEHOLDERS.items()}
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=4096)
 def _edition_headers(sender: str, reply_to: str, subject: str, zone: str, built_at: dt.datetime,
                      list_id_: str, date: dt.date, key: str) -> dict[str, bytes]:
     """The headers every reader of an edition shares, folded and encoded once."""
