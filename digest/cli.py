@@ -173,15 +173,18 @@ def build(ctx: click.Context, date_: str | None, rebuild: bool, offline: bool, t
     day = result.day
     if to_stdout:
         readers = [day.reader(to)] if to else list(config.subscribers)
-        msgs = [m for r in readers if (m := day.message(r)) is not None]
-        if to and not msgs:
+        if to and day.message(readers[0]) is None:
             raise UsageError(f"nothing new for {to} on {day.date}: no message")
         if (fmt or ("eml" if to else "mbox")) == "eml":
-            if len(msgs) != 1:
+            if len(readers) != 1:
                 raise UsageError("--format eml prints one message: name the reader with --to")
-            sys.stdout.buffer.write(msgs[0].raw)
+            msg = day.message(readers[0])
+            if msg is not None:
+                sys.stdout.buffer.write(msg.raw)
         else:
-            sys.stdout.buffer.write(message.as_mbox(msgs))
+            # One message at a time: ten thousand readers' mail never sits in memory at once.
+            for chunk in message.as_mbox(m for r in readers if (m := day.message(r)) is not None):
+                sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
     _say(ctx, _summary(result))
     if result.collected.all_failed:

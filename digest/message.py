@@ -11,7 +11,7 @@ import html
 import re
 import textwrap
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from email import policy, quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -222,16 +222,19 @@ def long_lines(raw: bytes) -> list[int]:
                                       start=1) if len(line) > MAX_LINE]
 
 
-def as_mbox(messages: Iterable[Message]) -> bytes:
-    """An mboxrd stream of `messages`: a From_ line each, body lines starting ">*From " quoted."""
-    out = []
+def as_mbox(messages: Iterable[Message]) -> Iterator[bytes]:
+    """An mboxrd stream of `messages`, one message at a time: a From_ line each, LF line
+    ends, body lines starting ">*From " quoted."""
+    parser = BytesHeaderParser(policy=policy.default)
     for msg in messages:
-        head = BytesHeaderParser(policy=policy.default).parsebytes(msg.raw)
+        head = parser.parsebytes(msg.raw)
         sender = parseaddr(str(head["From"]))[1] or "MAILER-DAEMON"
         stamp = parsedate_to_datetime(str(head["Date"])).astimezone(dt.UTC).strftime("%a %b %d %H:%M:%S %Y")
-        body = re.sub(rb"(?m)^(>*From )", rb">\1", msg.raw.replace(b"\r\n", b"\n"))
-        out.append(f"From {sender} {stamp}\n".encode() + body.rstrip(b"\n") + b"\n\n")
-    return b"".join(out)
+        body = _FROM_LINE.sub(rb">\1", msg.raw.replace(b"\r\n", b"\n"))
+        yield f"From {sender} {stamp}\n".encode() + body.rstrip(b"\n") + b"\n\n"
+
+
+_FROM_LINE = re.compile(rb"(?m)^(>*From )")
 
 
 def _one_line(text: str) -> str:
