@@ -453,13 +453,22 @@ def group_duplicates(items: Sequence[tuple[str, str]]) -> list[list[int]]:
     a pair that `same_story` accepts through spelling variants or the lead
     alone, or through common words only, can be left apart here.
     """
-    stories = [_Story.of(item) for item in items]
+    # Title words find the candidates; the rest of an item's reading (lead,
+    # names, numbers) is only made when it is scored, which most items never are.
+    titles = [_words(_prepare(title, title=True)) for title, _lead in items]
+    read: dict[int, _Story] = {}
+
+    def story_of(i: int) -> _Story:
+        if i not in read:
+            read[i] = _Story.of(items[i])
+        return read[i]
+
     groups: list[list[int]] = []
     rep_words: list[int] = []  # group number -> how many title words its representative has
     rep_title: list[str] = []  # group number -> its representative's title words, joined
     reps_by_word: dict[str, list[int]] = defaultdict(list)  # word -> group numbers
-    for i, story in enumerate(stories):
-        words = set(story.title)
+    for i, title in enumerate(titles):
+        words = set(title)
         postings = [reps_by_word[w] for w in words if w in reps_by_word]
         rare = [p for p in postings if len(p) <= _COMMON_WORD]
         if not rare:
@@ -470,22 +479,22 @@ def group_duplicates(items: Sequence[tuple[str, str]]) -> list[list[int]]:
         shared = Counter(chain.from_iterable(rare))
         # Scoring is the slow part; a title that shares one word of several is
         # never close enough to pass, so ask for two when both titles have them.
-        need = 1 if len(story.title) < 3 else 2
+        need = 1 if len(title) < 3 else 2
         likely = [g for g, n in shared.items() if n >= need or n >= rep_words[g]]
         if likely:
             # Keep the few closest titles (rapidfuzz, in C++) that could pass at all.
-            close = process.extract(" ".join(story.title), [rep_title[g] for g in likely],
+            close = process.extract(" ".join(title), [rep_title[g] for g in likely],
                                     scorer=fuzz.token_set_ratio, limit=_MAX_SCORED,
                                     score_cutoff=_TITLE_FLOOR)
             likely = [likely[k] for _title, _score_, k in close]
         home = next((g for g in sorted(likely)
-                     if _score(stories[groups[g][0]], story) >= SAME_STORY), None)
+                     if _score(story_of(groups[g][0]), story_of(i)) >= SAME_STORY), None)
         if home is not None:
             groups[home].append(i)
             continue
         for w in words:
             reps_by_word[w].append(len(groups))
         groups.append([i])
-        rep_words.append(len(story.title))
-        rep_title.append(" ".join(story.title))
+        rep_words.append(len(title))
+        rep_title.append(" ".join(title))
     return groups
