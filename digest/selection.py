@@ -20,7 +20,12 @@ from .dedup import canonical_url, group_duplicates
 from .models import Article, Edition, FeedSpec, Lead, Link, Section, Story, Subscriber, TopicSpec
 
 ALL = "all"
-MORE_PER_TOPIC = 20  # headlines kept in "More headlines" past max_per_topic
+# Headlines kept in "More headlines" past max_per_topic: up to MORE_PER_TOPIC
+# per topic, but no more than MORE_IN_ALL over all topics (at least 3 each), so
+# the all-topics edition of a newsletter with many topics still fits the size
+# budget rather than leaving headlines out.
+MORE_PER_TOPIC = 20
+MORE_IN_ALL = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,7 @@ def plan(articles: Sequence[Article], lead_of: Callable[[Article], Lead], *, dat
                 story_topics.setdefault(rep.id, []).append(t.id)
 
     all_ids = tuple(t.id for t in topics)
-    limit = max_per_topic + MORE_PER_TOPIC
+    limit = max_per_topic + min(MORE_PER_TOPIC, max(3, MORE_IN_ALL // max(len(topics), 1)))
     layouts: dict[tuple[str, ...], list[tuple[TopicSpec, list[str]]]] = {}
     for sel in sorted({all_ids} | {s.topics for s in subscribers}):
         shown: set[str] = set()

@@ -128,3 +128,13 @@ def test_reworded_story_from_another_feed_becomes_an_also_link() -> None:
     assert set(stories) == {"1", "3"}
     assert stories["1"].also == (Link(b.title, b.url, "Arms Wire"),)
     assert plan.carried == ("1", "2", "3")
+
+
+def test_more_headlines_shrink_when_there_are_many_topics() -> None:
+    places = ["Guam", "Oslo", "Perth", "Lima", "Nairobi", "Quito", "Riga", "Sofia", "Tunis", "Vienna"]
+    arts = [art(str(i), f"Satellite ground station opens in {p}", minutes=i) for i, p in enumerate(places)]
+    many = tuple(TopicSpec(f"t{n}", f"Topic {n}") for n in range(30))  # open topics: all claim all
+    plan = selection.plan(arts, leads(arts), date=DAY, topics=many, feeds=FEEDS, subscribers=(),
+                          max_per_topic=2)
+    first = plan.editions["all"].sections[0]
+    assert (len(first.stories), len(first.more)) == (2, 3)  # 60 // 30 = 2, but at least 3
