@@ -183,7 +183,8 @@ def build(ctx: click.Context, date_: str | None, rebuild: bool, offline: bool, t
                 sys.stdout.buffer.write(msg.raw)
         else:
             # One message at a time: ten thousand readers' mail never sits in memory at once.
-            for chunk in message.as_mbox(m for r in readers if (m := day.message(r)) is not None):
+            msgs = (m for r in readers if (m := day.message(r)) is not None)
+            for chunk in message.as_mbox(msgs, config.sender, day.built_at):
                 sys.stdout.buffer.write(chunk)
         sys.stdout.flush()
     _say(ctx, _summary(result))

@@ -15,8 +15,7 @@ from collections.abc import Iterable, Iterator
 from email import policy, quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
-from email.utils import format_datetime, parseaddr, parsedate_to_datetime
+from email.utils import format_datetime, parseaddr
 from urllib.parse import quote
 
 from .models import Config, Message, RenderedEdition, Subscriber
@@ -160,7 +159,7 @@ _PLACEHOLDER = re.compile("(" + "|".join(re.escape(m) for m in PLACEHOLDERS.valu
 _KEY_OF = {m: k for k, m in PLACEHOLDERS.items()}
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def _edition_headers(sender: str, reply_to: str, subject: str, zone: str, built_at: dt.datetime,
                      list_id_: str, date: dt.date, key: str) -> dict[str, bytes]:
     """The headers every reader of an edition shares, folded and encoded once."""
@@ -222,16 +221,16 @@ def long_lines(raw: bytes) -> list[int]:
                                       start=1) if len(line) > MAX_LINE]
 
 
-def as_mbox(messages: Iterable[Message]) -> Iterator[bytes]:
-    """An mboxrd stream of `messages`, one message at a time: a From_ line each, LF line
-    ends, body lines starting ">*From " quoted."""
-    parser = BytesHeaderParser(policy=policy.default)
+def as_mbox(messages: Iterable[Message], sender: str, when: dt.datetime) -> Iterator[bytes]:
+    """An mboxrd stream of `messages`, one message at a time: a From_ line each (the
+    envelope `sender` and `when`), LF line ends, body lines starting ">*From " quoted."""
+    stamp = when.astimezone(dt.UTC).strftime("%a %b %d %H:%M:%S %Y")
+    from_line = f"From {parseaddr(sender)[1] or 'MAILER-DAEMON'} {stamp}\n".encode()
     for msg in messages:
-        head = parser.parsebytes(msg.raw)
-        sender = parseaddr(str(head["From"]))[1] or "MAILER-DAEMON"
-        stamp = parsedate_to_datetime(str(head["Date"])).astimezone(dt.UTC).strftime("%a %b %d %H:%M:%S %Y")
-        body = _FROM_LINE.sub(rb">\1", msg.raw.replace(b"\r\n", b"\n"))
-        yield f"From {sender} {stamp}\n".encode() + body.rstrip(b"\n") + b"\n\n"
+        body = msg.raw.replace(b"\r\n", b"\n")
+        if b"From " in body:  # rare in a quoted-printable body: skip the regex otherwise
+            body = _FROM_LINE.sub(rb">\1", body)
+        yield from_line + body.rstrip(b"\n") + b"\n\n"
 
 
 _FROM_LINE = re.compile(rb"(?m)^(>*From )")

@@ -60,9 +60,12 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 def write_index(folder: Path, manifest: Mapping[str, Any]) -> Path:
     """A static index of the day's editions, for opening the outbox in a browser."""
     e = html.escape
+    readers_of: dict[str, list[str]] = {}
+    for r in manifest["recipients"]:
+        readers_of.setdefault(r["edition"], []).append(r["email"])
     rows = []
     for ed in manifest["editions"]:
-        readers = [r["email"] for r in manifest["recipients"] if r["edition"] == ed["key"]]
+        readers = readers_of.get(ed["key"], [])
         links = (f'<a href="{e(ed["html"])}">HTML</a> · <a href="{e(ed["text"])}">text</a>'
                  if ed["html"] else "assembled on demand")
         rows.append(

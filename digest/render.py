@@ -175,11 +175,22 @@ class Renderer:
             return frame + sum(pieces.size(s) for s in self._sections(pieces, _keep_full(edition, full)))
 
         full = sum(len(sec.stories) for sec in edition.sections)
-        if size(full) <= HTML_BUDGET:
+        biggest = size(full)
+        if biggest <= HTML_BUDGET:
             return self._assemble(pieces, edition, subject, full)
-        if size(0) > HTML_BUDGET:
+        smallest = size(0)
+        if smallest > HTML_BUDGET:
             return self._fit_headlines(pieces, edition, subject)
         lo, hi = 0, full - 1  # keeping `lo` full stories fits; keeping hi + 1 does not
+        # The size grows about linearly with the stories kept in full: start from
+        # that estimate and its neighbour (usually enough), then bisect.
+        guess = int((HTML_BUDGET - smallest) * full / max(biggest - smallest, 1))
+        for probe in (guess, guess + 1):
+            if lo < probe <= hi:
+                if size(probe) <= HTML_BUDGET:
+                    lo = probe
+                else:
+                    hi = probe - 1
         while lo < hi:
             mid = (lo + hi + 1) // 2
             if size(mid) <= HTML_BUDGET:
