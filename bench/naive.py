@@ -50,7 +50,7 @@ def naive_messages(config_path: Path, sample: int) -> dict:
         key = selection.edition_key(reader.topics, all_topics)
         rendered = renderer.render(day.plan.editions[key])
         msg = message.build(rendered, config, day.secret, reader, day.date, day.built_at)
-        built.append((reader.email, message.as_bytes(msg)))
+        built.append((reader.email, msg.raw))
         html_bytes += len(rendered.html.encode())
     t2 = time.perf_counter()
     return {
