@@ -13,9 +13,17 @@ from pathlib import Path
 
 
 class FeedServer:
-    """Serves files from memory on 127.0.0.1:0, answering 304 to a matching ETag or date."""
+    """Serves files from memory on 127.0.0.1:0, answering 304 to a matching ETag or date.
 
-    def __init__(self, files: list[Path] | tuple[Path, ...]):
+    With `hosts` > 1 the same files are served from 127.0.0.1, 127.0.0.2, ...
+    (one server per address), and `url(i, name)` spreads feed i over them, so
+    a per-host limit sees what it sees in the wild, where feeds come from many
+    publishers, instead of one host holding every feed.
+    """
+
+    def __init__(self, files: list[Path] | tuple[Path, ...], hosts: int = 1):
+        if not 1 <= hosts <= 254:
+            raise ValueError("hosts must be between 1 and 254 (127.0.0.1 to 127.0.0.254)")
         stamp = formatdate(time.time() - 60, usegmt=True)
         self.bodies = {
             f"/{p.name}": (data, f'"{hashlib.sha1(data).hexdigest()}"', stamp)
@@ -65,12 +73,22 @@ class FeedServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.request_queue_size = 128
-        self.port = self.httpd.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.httpds = []
+        for i in range(hosts):
+            httpd = ThreadingHTTPServer((f"127.0.0.{i + 1}", 0), Handler)
+            httpd.daemon_threads = True
+            httpd.request_queue_size = 128
+            self.httpds.append(httpd)
+        self.bases = [f"http://{h.server_address[0]}:{h.server_address[1]}" for h in self.httpds]
+        self.port = self.httpds[0].server_address[1]
+        self.base = self.bases[0]
+        self._threads = [
+            threading.Thread(target=h.serve_forever, daemon=True) for h in self.httpds
+        ]
+
+    def url(self, index: int, name: str) -> str:
+        """The URL of file `name`, feed number `index`: consecutive feeds on different hosts."""
+        return f"{self.bases[index % len(self.bases)]}/{name}"
 
     def _count(self, key: str) -> None:
         with self._lock:
@@ -81,12 +99,14 @@ class FeedServer:
             self.counts = dict.fromkeys(self.counts, 0)
 
     def __enter__(self) -> FeedServer:
-        self._thread.start()
+        for t in self._threads:
+            t.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        for h in self.httpds:
+            h.shutdown()
+            h.server_close()
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import format_datetime
 from pathlib import Path
@@ -235,8 +236,8 @@ def _feed(rng: random.Random, n: int, items: int, topics, weights, now: dt.datet
     ).encode()
 
 
-def write_config(workload: Workload, feed_base: str, smtp_port: int) -> Path:
-    """digest.toml for the workload: feeds at `feed_base`/fNNNN.xml, SMTP on loopback."""
+def write_config(workload: Workload, feed_url: Callable[[int, str], str], smtp_port: int) -> Path:
+    """digest.toml for the workload: feed i at `feed_url(i, "fNNNN.xml")`, SMTP on loopback."""
     lines = [
         "[digest]",
         'name = "Bench Daily"',
@@ -254,8 +255,8 @@ def write_config(workload: Workload, feed_base: str, smtp_port: int) -> Path:
         "rate = 1000000",  # no throttle: the benchmark measures how fast digest can go
         "",
     ]
-    for path in workload.feed_files:
-        lines += ["[[feeds]]", f'id = "{path.stem}"', f'url = "{feed_base}/{path.name}"', ""]
+    for i, path in enumerate(workload.feed_files):
+        lines += ["[[feeds]]", f'id = "{path.stem}"', f'url = "{feed_url(i, path.name)}"', ""]
     for tid, title, words in workload.topics:
         kw = ", ".join(f'"{w}"' for w in words)
         lines += ["[[topics]]", f'id = "{tid}"', f'title = "{title}"', f"keywords = [{kw}]", ""]
