@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from . import collect as collect_stage
 from . import config as config_mod
@@ -34,9 +34,11 @@ from .models import (
     RenderedEdition,
     Subscriber,
 )
-from .render import GMAIL_CLIP, Pieces, Renderer
 from .store import Store
 from .summarise import summarise
+
+if TYPE_CHECKING:
+    from .render import Pieces, Renderer
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,8 @@ class Day:
             return self.rendered[key]
         if self.renderer is None or self.pieces is None:
             # Every piece of every edition, rendered once for the whole day.
+            from .render import Renderer  # here: premailer and MJML load only when rendering
+
             self.renderer = Renderer(self.config)
             stories = {s.article.id: s for e in self.plan.editions.values() for s in e.stories}
             self.pieces = self.renderer.pieces(self.date, list(stories.values()), self.config.topics)
@@ -303,6 +307,8 @@ class PreviewSource:
         self.day = day
         self.newsletter = day.config.name
         self.date = day.date.isoformat()
+        from .render import GMAIL_CLIP
+
         self.budget = GMAIL_CLIP
 
     def editions(self) -> list[preview.EditionInfo]:

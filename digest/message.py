@@ -18,8 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import quote
 
-from .models import Config, Message, RenderedEdition, Subscriber
-from .render import PLACEHOLDERS
+from .models import PLACEHOLDERS, Config, Message, RenderedEdition, Subscriber
 
 
 class _Policy(policy.EmailPolicy):

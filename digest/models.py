@@ -250,6 +250,14 @@ class Edition:
         return tuple(s for sec in self.sections for s in (*sec.stories, *sec.more))
 
 
+# Markers in a RenderedEdition's pieces that message.personalise fills per reader.
+PLACEHOLDERS = {
+    "greeting": "%%DIGEST_GREETING%%",
+    "email": "%%DIGEST_EMAIL%%",
+    "unsubscribe": "%%DIGEST_UNSUBSCRIBE%%",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedEdition:
     """An edition's HTML and text, as the day's shared pieces in order.

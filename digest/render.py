@@ -31,7 +31,7 @@ import premailer
 from markupsafe import Markup
 
 from .errors import RenderError
-from .models import Config, Edition, RenderedEdition, Story, TopicSpec
+from .models import PLACEHOLDERS, Config, Edition, RenderedEdition, Story, TopicSpec
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,6 @@ log = logging.getLogger(__name__)
 GMAIL_CLIP = 102 * 1024
 HTML_BUDGET = GMAIL_CLIP - 2 * 1024
 
-# Markers in a rendered edition that message.personalise replaces per reader.
-PLACEHOLDERS = {
-    "greeting": "%%DIGEST_GREETING%%",
-    "email": "%%DIGEST_EMAIL%%",
-    "unsubscribe": "%%DIGEST_UNSUBSCRIBE%%",
-}
 
 # Gmail ignores a <style> block past 16 KB (and with it every media query).
 STYLE_LIMIT = 16 * 1024
