@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SECRET_ENV = "DIGEST_SECRET"
-EDITIONS_KEPT = 256  # rendered editions a Day keeps in memory
+EDITIONS_KEPT = 8192  # rendered editions a Day keeps in memory (a few KB each)
 PREFETCH = 64  # messages built ahead of the SMTP conversation
 
 T = TypeVar("T")
@@ -90,9 +90,10 @@ class Day:
     def edition(self, key: str) -> RenderedEdition:
         """The rendered edition `key`, assembled from the day's pieces.
 
-        Assembling costs well under a millisecond, so only the most recently
-        used editions are kept: with thousands of distinct selections, keeping
-        them all would cost more memory than time saved.
+        An edition holds references to the day's shared pieces and a few short
+        strings of its own, so thousands fit in a few MB; past EDITIONS_KEPT
+        the least recently used are dropped (assembling one again costs well
+        under a millisecond).
         """
         if key in self.rendered:
             self.rendered.move_to_end(key)

@@ -15,6 +15,7 @@ filled in by message.personalise, so nothing is rendered per reader.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import textwrap
@@ -243,13 +244,14 @@ class Renderer:
         links = "".join(h[f"link:{sec.topic.id}"].replace(_PH["n"], str(len(sec.stories) + len(sec.more)))
                         for sec in edition.sections)
         preheader = _shorten(" · ".join(s.article.title for s in _top_stories(edition)), PREHEADER_CHARS)
-        head = h["head"].replace(_PH["subject"], escape(subject))
-        top = [head.replace(_PH["preheader"], escape(preheader)),
-               h["masthead"].replace(_PH["count"], _count(edition)).replace(_PH["contents"], links)]
+        values = {"subject": escape(subject), "preheader": escape(preheader), "count": _count(edition),
+                  "contents": links, "dropped": _dropped(dropped),
+                  "topics": escape(self._titles(edition))}
+        top = [*_fill(h["head"], values), *_fill(h["masthead"], values)]
         bottom = []
         if dropped:
-            bottom += [h["open"], h["dropped"].replace(_PH["dropped"], _dropped(dropped)), h["close"]]
-        bottom += [h["footer"].replace(_PH["topics"], escape(self._titles(edition))), h["end"]]
+            bottom += [h["open"], *_fill(h["dropped"], values), h["close"]]
+        bottom += [*_fill(h["footer"], values), h["end"]]
         return top, bottom
 
     def _sections(self, pieces: Pieces, edition: Edition) -> list[str]:
@@ -308,6 +310,22 @@ _PH = {
     "contents": "%%DIGEST_CONTENTS%%", "n": "%%DIGEST_N%%", "dropped": "%%DIGEST_DROPPED%%",
     "topics": "%%DIGEST_TOPICS%%", **PLACEHOLDERS,
 }
+
+
+_EDITION_PH = re.compile("(" + "|".join(re.escape(m) for k, m in _PH.items() if k not in PLACEHOLDERS) + ")")
+_EDITION_KEY = {m: k for k, m in _PH.items()}
+
+
+def _fill(piece: str, values: dict[str, str]) -> list[str]:
+    """`piece` with its edition placeholders filled, as a list: the static parts stay
+    the day's shared strings (sized and encoded once), only the values are new."""
+    return [values[_EDITION_KEY[part]] if i % 2 else part
+            for i, part in enumerate(_split_edition(piece)) if part]
+
+
+@functools.lru_cache(maxsize=1024)
+def _split_edition(piece: str) -> tuple[str, ...]:
+    return tuple(_EDITION_PH.split(piece))
 
 
 def _html_marker(where: str, kind: str, key: str) -> Markup:

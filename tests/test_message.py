@@ -140,3 +140,14 @@ def test_every_sample_message_parses(sample: Path):
         assert parsed.defects == [] and all(p.defects == [] for p in parsed.walk())
         assert message.long_lines(raw) == []
         assert parsed["To"].addresses[0].addr_spec == reader.email
+
+
+@pytest.mark.parametrize(("body", "quoted"), [
+    (b"From the start\n", b">From the start\n"),
+    (b"x From mid-line\n", b"x From mid-line\n"),
+    (b"a\n>From quoted\n>>From twice\n", b"a\n>>From quoted\n>>>From twice\n"),
+    (b"Fromage\nFrom", b"Fromage\nFrom"),
+    (b"", b""),
+], ids=["line-start", "mid-line", "already-quoted", "not-a-from-line", "empty"])
+def test_mbox_quotes_from_lines_as_mboxrd(body, quoted):
+    assert message._quote_from(body) == quoted
