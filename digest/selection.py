@@ -65,15 +65,61 @@ def topic_feeds(topics: Sequence[TopicSpec], feeds: Sequence[FeedSpec]) -> dict[
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def claims(topic: TopicSpec, restricted: frozenset[str], article: Article, text: str) -> bool:
-    """Does `topic` admit `article`? `text` is the title, summary and categories to match words in."""
-    if restricted and article.feed_id not in restricted:
-        return False
-    exclude = _word_pattern(topic.exclude)
-    if exclude and exclude.search(text):
-        return False
-    keywords = _word_pattern(topic.keywords)
-    return keywords is None or keywords.search(text) is not None
+_TOKEN = re.compile(r"\w+")
+_PLAIN_WORDS = re.compile(r"\w+(?:[\s-]+\w+)*")
+
+
+class Matcher:
+    """The topics' keywords and excludes, looked up in an article's words at once.
+
+    Whole words, case-insensitive. A keyword of letters, digits, spaces and
+    hyphens is a run of words (so "air defence" also finds "air-defence"):
+    the article's words are split once and every topic looks its phrases up
+    in one set. Any other keyword ("C++", "Xi's") is found as written, by a
+    regex with word bounds.
+    """
+
+    def __init__(self, topics: Sequence[TopicSpec], feeds: Sequence[FeedSpec]):
+        self.restricted = topic_feeds(topics, feeds)
+        self.rules: dict[str, tuple[frozenset[str], re.Pattern[str] | None,
+                                    frozenset[str], re.Pattern[str] | None]] = {}
+        self.longer: dict[str, set[int]] = {}  # first word -> lengths of phrases starting with it
+        for t in topics:
+            kw_phrases, kw_other = self._split(t.keywords)
+            ex_phrases, ex_other = self._split(t.exclude)
+            self.rules[t.id] = (kw_phrases, _word_pattern(kw_other), ex_phrases, _word_pattern(ex_other))
+            for phrase in kw_phrases | ex_phrases:
+                words = phrase.split()
+                if len(words) > 1:
+                    self.longer.setdefault(words[0], set()).add(len(words))
+        self.open = {t.id for t in topics if not any(w.strip() for w in t.keywords)}
+
+    @staticmethod
+    def _split(words: Sequence[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+        phrases = {" ".join(_TOKEN.findall(w.casefold())) for w in words if _PLAIN_WORDS.fullmatch(w.strip())}
+        other = tuple(w for w in words if w.strip() and not _PLAIN_WORDS.fullmatch(w.strip()))
+        return frozenset(phrases), other
+
+    def phrases(self, text: str) -> set[str]:
+        """The words of `text`, and the runs of words any keyword could be."""
+        tokens = _TOKEN.findall(text.casefold())
+        found = set(tokens)
+        for i, token in enumerate(tokens):
+            for n in self.longer.get(token, ()):
+                found.add(" ".join(tokens[i:i + n]))
+        return found
+
+    def claims(self, topic: TopicSpec, article: Article, text: str, phrases: set[str]) -> bool:
+        """Does `topic` admit `article`? `text` is its title, summary and categories;
+        `phrases` is `self.phrases(text)`."""
+        restricted = self.restricted[topic.id]
+        if restricted and article.feed_id not in restricted:
+            return False
+        kw_phrases, kw_other, ex_phrases, ex_other = self.rules[topic.id]
+        if not ex_phrases.isdisjoint(phrases) or (ex_other and ex_other.search(text)):
+            return False
+        return (topic.id in self.open or not kw_phrases.isdisjoint(phrases)
+                or (kw_other is not None and kw_other.search(text) is not None))
 
 
 def stories(articles: Sequence[Article]) -> list[tuple[Article, tuple[Link, ...], tuple[Article, ...]]]:
@@ -108,14 +154,14 @@ def plan(articles: Sequence[Article], lead_of: Callable[[Article], Lead], *, dat
 
     `lead_of` is asked only for the stories some edition shows.
     """
-    restricted = topic_feeds(topics, feeds)
+    matcher = Matcher(topics, feeds)
     merged = stories(articles)
     claimed: dict[str, list[str]] = {t.id: [] for t in topics}  # topic -> story ids, newest first
     story_topics: dict[str, list[str]] = {}
     for rep, _also, group in merged:
-        texts = [(a, _match_text(a)) for a in group]
+        texts = [(a, text, matcher.phrases(text)) for a in group for text in (_match_text(a),)]
         for t in topics:
-            if any(claims(t, restricted[t.id], a, text) for a, text in texts):
+            if any(matcher.claims(t, a, text, phrases) for a, text, phrases in texts):
                 claimed[t.id].append(rep.id)
                 story_topics.setdefault(rep.id, []).append(t.id)
 
