@@ -80,7 +80,6 @@ class Day:
     date: dt.date
     built_at: dt.datetime
     articles: list[Article]
-    leads: dict[str, Lead]
     plan: selection.Plan
     secret: bytes
     rendered: OrderedDict[str, RenderedEdition] = field(default_factory=OrderedDict)
@@ -244,15 +243,12 @@ def load_day(config: Config, store: Store, date: dt.date, now: dt.datetime,
         since = reference - dt.timedelta(hours=config.window_hours) if config.window_hours else None
         articles = store.candidates(since, reference, exclude_date=date.isoformat())
         built_at = now
-    leads: dict[str, Lead] = {}
-
     def lead_of(a: Article) -> Lead:
-        leads[a.id] = summarise(a, config.lead_words, show_images=config.theme.show_images)
-        return leads[a.id]
+        return summarise(a, config.lead_words, show_images=config.theme.show_images)
 
     plan = selection.plan(articles, lead_of, date=date, topics=config.topics, feeds=config.feeds,
                           subscribers=config.subscribers, max_per_topic=config.max_per_topic)
-    return Day(config, date, built_at, articles, leads, plan, _secret(store)), existing is not None
+    return Day(config, date, built_at, articles, plan, _secret(store)), existing is not None
 
 
 def build(config: Config, *, date: dt.date | None = None, rebuild: bool = False,
