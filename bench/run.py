@@ -397,21 +397,11 @@ def rows(r: Run) -> list[tuple[str, ...]]:
         (ROWS[2], "r2e-send", FASTER_THAN_R2E_SEND),
     ):
         peer = st.get(name)
-        if not a.rss2email:
-            why = "skipped (--quick)" if a.quick else "skipped (--no-rss2email)"
-            out.append(
-                (
-                    label,
-                    _s(cold.seconds) if cold_ok else "—",
-                    why,
-                    "—",
-                    f"≥ {target:g}× faster",
-                    "—",
-                    _mb(cold) + " / —",
-                )
-            )
-        elif peer is None or not peer.ok or not cold_ok:
-            why = peer.failure() if peer else str(f.get("r2e_error", "not run"))
+        if not a.rss2email or peer is None or not peer.ok or not cold_ok:
+            if not a.rss2email:
+                why = "skipped (--quick)" if a.quick else "skipped (--no-rss2email)"
+            else:
+                why = peer.failure() if peer else str(f.get("r2e_error", "not run"))
             out.append(
                 (
                     label,

@@ -243,6 +243,7 @@ def load_day(config: Config, store: Store, date: dt.date, now: dt.datetime,
         since = reference - dt.timedelta(hours=config.window_hours) if config.window_hours else None
         articles = store.candidates(since, reference, exclude_date=date.isoformat())
         built_at = now
+
     def lead_of(a: Article) -> Lead:
         return summarise(a, config.lead_words, show_images=config.theme.show_images)
 
@@ -324,8 +325,7 @@ class PreviewSource:
         if key not in self.day.plan.editions:
             return None
         r = self.day.edition(key)
-        html_part, text_part = message.personalise(
-            r, message.reader_values(self.day.config, self.day.secret, None))
+        html_part, text_part = self.day.web_version(key)
         first = next((e for e, k in self.day.plan.recipients.items() if k == key), None)
         headers = self._headers(self.day.reader(first)) if first else ()
         return preview.Part(f"{key}: {r.subject}", html_part, text_part, headers,
